@@ -1,0 +1,242 @@
+"""The ``coursebench`` command.  Sub-apps are thin: parse, call the library, print.
+
+Areas register themselves: a module listed in ``SUBCOMMANDS`` exposes
+``register(app: typer.Typer) -> None``.  They import heavy libraries inside their
+commands, so ``coursebench --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._version import __version__
+
+console = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(
+    name="coursebench",
+    help=(
+        "A Jupyter course and competition workbench: run notebooks in a sandbox, "
+        "autograde nbgrader assignments in parallel, and host Kaggle-style competitions."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+SUBCOMMANDS = (
+    "coursebench.grading.cli",
+    "leaderboard.cli",
+    "coursebench.lectures",
+    "coursebench.demo",
+)
+
+STATUS_STYLE = {
+    "ok": "green",
+    "error": "red",
+    "timeout": "yellow",
+    "oom": "magenta",
+    "killed": "red",
+    "invalid": "bright_black",
+}
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"coursebench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """coursebench: the course as software."""
+
+
+def _parse_params(pairs: list[str]) -> dict:
+    if len(pairs) % 2:
+        raise typer.BadParameter("-p takes two values: NAME VALUE", param_hint="-p")
+    params = {}
+    for name, raw in zip(pairs[::2], pairs[1::2]):
+        try:
+            params[name] = json.loads(raw)
+        except ValueError:
+            params[name] = raw
+    return params
+
+
+def result_table(results, title: str = "Results") -> Table:
+    from .execution import format_size
+
+    table = Table(title=title, title_justify="left")
+    for column in ("notebook", "status", "cell", "time", "memory", "backend", "message"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        style = STATUS_STYLE.get(r.status, "")
+        from .execution.result import cell_label
+
+        cell = cell_label(r.notebook, r.failed_cell).replace("cell ", "") if r.failed_cell is not None else ""
+        message = r.message if r.status != "error" else f"{r.ename}: {r.evalue}"
+        table.add_row(
+            r.name,
+            f"[{style}]{r.status}[/]",
+            cell,
+            f"{r.wall_time:.1f}s",
+            format_size(r.peak_memory),
+            r.backend,
+            (message or "")[:160],
+        )
+    return table
+
+
+def failure_report(r) -> str:
+    """One screen for a failed notebook: which cell, which error, last traceback lines."""
+    from .execution.result import cell_label
+
+    lines = [f"[bold red]✗ {r.name}[/]: {r.status}"]
+    if r.failed_cell is not None:
+        lines.append(f"  where: {cell_label(r.notebook, r.failed_cell)}")
+        try:
+            source = r.notebook.cells[r.failed_cell].source.strip().splitlines()
+            lines.append("  code:  " + "\n         ".join(source[-5:]))
+        except Exception:
+            pass
+    if r.ename:
+        lines.append(f"  error: {r.ename}: {r.evalue}")
+    elif r.message:
+        lines.append(f"  why:   {r.message}")
+    tail = r.traceback_tail(6)
+    if tail:
+        lines.append("  traceback (last lines):\n    " + tail.replace("\n", "\n    "))
+    return "\n".join(lines)
+
+
+@app.command("run")
+def run_cmd(
+    notebooks: Annotated[list[Path], typer.Argument(help="Notebooks to run.", show_default=False)],
+    output: Annotated[
+        Optional[Path],
+        typer.Option("-o", "--output", help="Where executed notebooks go: a .ipynb path (one notebook) or a directory."),
+    ] = None,
+    param: Annotated[
+        list[str],
+        typer.Option("-p", "--parameter", help="A papermill parameter: -p NAME VALUE (VALUE read as JSON when it can be).", metavar="NAME VALUE"),
+    ] = [],  # noqa: B006 - typer needs a literal default
+    backend: Annotated[str, typer.Option(help="Sandbox: auto, docker, bwrap or subprocess.")] = "auto",
+    timeout: Annotated[float, typer.Option(help="Seconds for each whole notebook.")] = 600,
+    cell_timeout: Annotated[Optional[float], typer.Option(help="Seconds for any one cell.")] = None,
+    memory: Annotated[str, typer.Option(help="Memory per notebook, e.g. 512M, 2G.")] = "2G",
+    cpus: Annotated[float, typer.Option(help="CPU cores per notebook.")] = 1.0,
+    gpus: Annotated[int, typer.Option(help="GPUs per notebook.")] = 0,
+    workers: Annotated[Optional[int], typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
+    cluster: Annotated[Optional[str], typer.Option(help="Run on a Dask scheduler, e.g. tcp://host:8786.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result object per notebook.")] = False,
+) -> None:
+    """Run notebooks with papermill inside a sandbox, in parallel, with limits.
+
+    Exit status: 0 when every notebook ran ok, 1 when any failed, 2 on a usage error.
+    """
+    import warnings
+
+    from .execution import Job, Limits, run_many
+    from .execution.errors import ExecutionError
+
+    params = _parse_params(param)
+    try:
+        limits = Limits(timeout=timeout, cell_timeout=cell_timeout, memory=memory, cpus=cpus, gpus=gpus)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        from .execution import resolve
+
+        chosen, why = resolve(backend)
+    except ExecutionError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if not as_json:
+        err.print(f"[dim]{why}[/]")
+    if chosen == "subprocess":
+        err.print("[yellow]warning:[/] the subprocess backend does not isolate notebooks; trusted notebooks only.")
+    warnings.filterwarnings("ignore", category=UserWarning, module="coursebench")
+    jobs = []
+    many = len(notebooks) > 1 or (output is not None and output.suffix != ".ipynb")
+    for nb in notebooks:
+        if output is None:
+            out = nb.with_name(f"{nb.stem}.executed.ipynb")
+        elif many:
+            out = output / f"{nb.stem}.ipynb"
+        else:
+            out = output
+        jobs.append(Job(notebook=nb, parameters=params, limits=limits, backend=chosen, output=out))
+    results = run_many(jobs, workers=workers, progress=not as_json and sys.stderr.isatty(), cluster=cluster)
+    if as_json:
+        for r in results:
+            console.print_json(json.dumps(r.to_dict()))
+    else:
+        console.print(result_table(results))
+        for r in results:
+            if not r.ok:
+                console.print(failure_report(r))
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+@app.command()
+def doctor() -> None:
+    """Show what this machine offers: sandbox backends, cgroups, GPUs."""
+    from .execution import availability, detect_gpus, known_backends
+    from .execution.cgroups import cached_support
+
+    table = Table(title="Sandbox backends (auto picks the first available)", title_justify="left")
+    table.add_column("backend")
+    table.add_column("available")
+    table.add_column("details", overflow="fold")
+    for name in known_backends():
+        ok, why = availability(name)
+        table.add_row(name, "[green]yes[/]" if ok else "[red]no[/]", why)
+    console.print(table)
+    ok, why = cached_support()
+    console.print(f"cgroups for limits: {'[green]yes[/]' if ok else '[yellow]no[/]'} ({why})")
+    gpus = detect_gpus()
+    console.print(f"GPUs: {', '.join(gpus) if gpus else 'none found'}")
+
+
+def _register_subcommands() -> None:
+    for module in SUBCOMMANDS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
+                continue  # that area is not part of this installation
+            raise
+        register = getattr(mod, "register", None)
+        if register is not None:
+            register(app)
+
+
+def main() -> None:
+    # The CLI never validates string formats with jsonschema; skip the 1.2 s import of
+    # rfc3987_syntax that jsonschema's format checkers would pay for.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    _register_subcommands()
+    from .execution.errors import CoursebenchError
+
+    try:
+        app(standalone_mode=True)
+    except CoursebenchError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        sys.exit(2)
+
+

@@ -1,0 +1,37 @@
+"""Run notebooks safely: papermill inside a sandbox, with limits.
+
+>>> from coursebench.execution import run_notebook, Limits
+>>> result = run_notebook("lab01.ipynb", {"n": 3}, limits=Limits(timeout=60, memory="1G"))
+>>> result.status, result.failed_cell
+('ok', None)
+"""
+
+from .backends import Outcome, availability, known_backends, resolve
+from .errors import BackendUnavailable, ExecutionError, NotebookInputError, UnknownBackend
+from .job import Job
+from .limits import Limits, format_size, parse_size
+from .pool import GPUSlots, detect_gpus, run_many
+from .result import STATUSES, ExecutionResult
+from .runner import run_job, run_notebook
+
+__all__ = [
+    "STATUSES",
+    "BackendUnavailable",
+    "ExecutionError",
+    "ExecutionResult",
+    "GPUSlots",
+    "Job",
+    "Limits",
+    "NotebookInputError",
+    "Outcome",
+    "UnknownBackend",
+    "availability",
+    "detect_gpus",
+    "format_size",
+    "known_backends",
+    "parse_size",
+    "resolve",
+    "run_job",
+    "run_many",
+    "run_notebook",
+]

@@ -1,0 +1,132 @@
+"""The registry of sandbox backends.
+
+A backend takes a prepared job directory and runs ``worker.py`` on it under the job's
+limits, returning an :class:`Outcome`.  Backends register themselves by name; ``"auto"``
+picks the strongest available one.  An unknown name fails with the list of known names.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from ..errors import BackendUnavailable, UnknownBackend
+
+if TYPE_CHECKING:
+    from ..job import JobDir
+
+
+@dataclass
+class Outcome:
+    """What a backend saw of one sandbox run (the host's view, never the sandbox's)."""
+
+    payload: bytes | None
+    """The worker's JSON answer from its private channel (None: none came)."""
+    returncode: int | None
+    stopped: str | None = None
+    """Why the host stopped the sandbox: 'timeout', 'oom', 'cancelled' or None."""
+    oom_kills: int = 0
+    pids_refused: int = 0
+    peak_memory: int | None = None
+    log_tail: str = ""
+    image: str | None = None
+    infrastructure_error: str | None = None
+    """Set when the sandbox itself could not be started (not the student's fault)."""
+    extra: dict = field(default_factory=dict)
+
+
+class Backend(ABC):
+    """A way to run the worker in isolation.  Subclasses register with :func:`register`."""
+
+    name: ClassVar[str]
+    strength: ClassVar[int]
+    """How strong the isolation is; ``auto`` picks the strongest available."""
+    isolated: ClassVar[bool] = True
+
+    @classmethod
+    @abstractmethod
+    def available(cls) -> tuple[bool, str]:
+        """(usable here, why or why not)."""
+
+    @abstractmethod
+    def run(self, job: JobDir, cancel: threading.Event) -> Outcome:
+        """Run the worker on ``job`` to the end, enforcing ``job.limits``."""
+
+
+_REGISTRY: dict[str, type[Backend]] = {}
+_AVAILABLE: dict[str, tuple[bool, str]] = {}
+
+
+def register(cls: type[Backend]) -> type[Backend]:
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def known_backends() -> list[str]:
+    _load_builtin()
+    return sorted(_REGISTRY, key=lambda n: -_REGISTRY[n].strength)
+
+
+def backend_class(name: str) -> type[Backend]:
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise UnknownBackend(name, ["auto", *known_backends()]) from None
+
+
+def availability(name: str, *, refresh: bool = False) -> tuple[bool, str]:
+    if refresh or name not in _AVAILABLE:
+        _AVAILABLE[name] = backend_class(name).available()
+    return _AVAILABLE[name]
+
+
+def resolve(name: str = "auto") -> tuple[str, str]:
+    """The backend to use for ``name`` and a sentence saying why.
+
+    ``auto`` picks the strongest available backend.  A named backend that is not
+    available raises :class:`BackendUnavailable` with the reason.
+    """
+    if name != "auto":
+        ok, why = availability(name)
+        if not ok:
+            raise BackendUnavailable(name, why)
+        return name, f"using the {name} backend ({why})"
+    skipped = []
+    for candidate in known_backends():
+        ok, why = availability(candidate)
+        if ok:
+            note = f"auto picked the {candidate} backend ({why})"
+            if skipped:
+                note += "; not available: " + "; ".join(skipped)
+            return candidate, note
+        skipped.append(f"{candidate}: {why}")
+    raise BackendUnavailable("auto", "; ".join(skipped))
+
+
+def create(name: str) -> Backend:
+    return backend_class(name)()
+
+
+_loaded = False
+_load_lock = threading.Lock()
+LOADERS: list[Callable[[], None]] = []
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if _loaded:
+        return
+    with _load_lock:
+        if _loaded:
+            return
+        from . import bwrap, subprocess  # noqa: F401  (register themselves)
+
+        try:
+            from . import docker  # noqa: F401
+        except ImportError:
+            pass
+        _loaded = True

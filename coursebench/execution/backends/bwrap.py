@@ -1,0 +1,177 @@
+"""The ``bwrap`` backend: bubblewrap namespaces around the worker.
+
+Inside the sandbox the notebook sees:
+
+* a read-only runtime: ``/usr`` (and its ``/lib``, ``/bin`` links), the Python
+  installation and virtual environment that run the worker, a few harmless ``/etc``
+  files, and ``worker.py`` itself;
+* its job directory at ``/job`` (read-write, the only writable place besides a private
+  tmpfs at ``/tmp``, which is also ``HOME``);
+* its own pid, network (loopback only, so no network), IPC and UTS namespaces;
+* an unprivileged uid: as root, bubblewrap starts without a user namespace and drops to
+  a per-job uid with ``setpriv`` (no capabilities, no-new-privs); otherwise an
+  unprivileged user namespace maps the caller to uid 65534.
+
+It sees nothing of the course directory, the gradebook, hidden tests, other jobs, or
+the host's HOME.  It dies with its parent (``--die-with-parent``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from ..job import JobDir
+from . import register
+from .process import ProcessBackend, pick_sandbox_uid, python_for_sandbox, sandbox_env
+
+ETC_FILES = (
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/fonts",
+    "/etc/ssl/certs",
+    "/etc/mime.types",
+    "/etc/matplotlibrc",
+)
+TOP_LEVEL_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+JOB_MOUNT = "/job"
+WORKER_MOUNT = "/opt/coursebench/worker.py"
+
+
+@lru_cache(maxsize=1)
+def _bwrap() -> str | None:
+    return shutil.which("bwrap")
+
+
+@register
+class BwrapBackend(ProcessBackend):
+    name = "bwrap"
+    strength = 20
+
+    @classmethod
+    def available(cls) -> tuple[bool, str]:
+        exe = _bwrap()
+        if exe is None:
+            return False, "bubblewrap is not installed (apt-get install bubblewrap)"
+        probe = [exe, "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent"]
+        if os.geteuid() != 0:
+            probe.append("--unshare-user")
+        if os.geteuid() == 0 and not shutil.which("setpriv"):
+            return False, "setpriv (util-linux) is missing; it drops root inside the sandbox"
+        try:
+            done = subprocess.run([*probe, "true"], capture_output=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, f"bubblewrap does not start: {exc}"
+        if done.returncode != 0:
+            why = done.stderr.decode(errors="replace").strip().splitlines()
+            return False, f"bubblewrap cannot create namespaces here: {why[-1] if why else done.returncode}"
+        return True, "bubblewrap namespaces, no network, read-only runtime"
+
+    def command(self, job: JobDir) -> tuple[list[str], dict[str, str], str]:
+        exe, python_dirs = python_for_sandbox()
+        root = os.geteuid() == 0
+        if root and job.sandbox_uid is None:
+            job.sandbox_uid = pick_sandbox_uid()
+        args: list[str] = [
+            _bwrap() or "bwrap",
+            "--die-with-parent",
+            "--new-session",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--hostname",
+            "sandbox",
+        ]
+        made: set[str] = {"/"}
+        args += ["--ro-bind", "/usr", "/usr"]
+        made.add("/usr")
+        for link in TOP_LEVEL_LINKS:
+            path = Path(link)
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), link]
+            elif path.is_dir():
+                args += ["--ro-bind", link, link]
+            made.add(link)
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]
+        made.update({"/proc", "/dev", "/tmp", "/dev/shm"})
+        for etc in ETC_FILES:
+            if os.path.exists(etc):
+                args += _parents(etc, made) + ["--ro-bind", etc, etc]
+        for directory in python_dirs:
+            if str(directory).startswith("/usr/"):
+                continue
+            args += _parents(str(directory), made) + ["--ro-bind", str(directory), str(directory)]
+        args += _parents(WORKER_MOUNT, made) + ["--ro-bind", str(job.worker), WORKER_MOUNT]
+        if job.gpu_devices:
+            for dev in sorted(Path("/dev").glob("nvidia*")):
+                args += ["--dev-bind", str(dev), str(dev)]
+        passwd, group = self._identity_files(job)
+        args += _parents("/etc/passwd", made) + ["--ro-bind", str(passwd), "/etc/passwd"]
+        args += ["--ro-bind", str(group), "/etc/group"]
+        args += ["--bind", str(job.path), JOB_MOUNT, "--chdir", f"{JOB_MOUNT}/files"]
+        env = sandbox_env(job, python_bin=str(Path(exe).parent))
+        args += ["--clearenv"]
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        worker = [exe, WORKER_MOUNT, JOB_MOUNT]
+        if root:
+            uid = job.sandbox_uid
+            assert uid is not None
+            _chown_tree(job.path, uid)
+            limit = job.limits.pids
+            drop = [
+                "setpriv",
+                f"--reuid={uid}",
+                f"--regid={uid}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+            ]
+            nproc = ["prlimit", f"--nproc={limit}:{limit}", "--"] if limit else []
+            argv = [*args, "--", *nproc, *drop, *worker]
+        else:
+            argv = [*args, "--unshare-user", "--uid", "65534", "--gid", "65534", "--", *worker]
+        return argv, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, str(job.path)
+
+    def _identity_files(self, job: JobDir) -> tuple[Path, Path]:
+        uid = job.sandbox_uid if job.sandbox_uid is not None else 65534
+        meta = job.path / ".etc"
+        meta.mkdir(exist_ok=True)
+        passwd = meta / "passwd"
+        group = meta / "group"
+        passwd.write_text(f"root:x:0:0:root:/root:/bin/sh\nstudent:x:{uid}:{uid}:student:/tmp:/bin/sh\n")
+        group.write_text(f"root:x:0:\nstudent:x:{uid}:\n")
+        return passwd, group
+
+
+def _parents(path: str, made: set[str]) -> list[str]:
+    """``--dir`` arguments creating the parents of ``path`` world-readable (bubblewrap
+    would otherwise make them 0700 as root, hiding the runtime from the sandbox uid)."""
+    args: list[str] = []
+    parts = Path(path).parts
+    current = ""
+    for part in parts[1:-1]:
+        current = f"{current}/{part}"
+        if current not in made:
+            args += ["--perms", "0755", "--dir", current]
+            made.add(current)
+    made.add(path)
+    return args
+
+
+def _chown_tree(path: Path, uid: int) -> None:
+    os.chown(path, uid, uid)
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in dirnames + filenames:
+            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
+    os.chmod(path, 0o700)

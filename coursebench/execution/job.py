@@ -1,0 +1,187 @@
+"""A job: a notebook + parameters + input files + limits, and the directory it runs in.
+
+The job directory is all a sandbox sees of the host (besides a read-only runtime)::
+
+    JOB/
+      input.ipynb        the notebook to run
+      parameters.json    papermill parameters
+      job.json           settings for worker.py (timeouts, output cap, kernel)
+      files/             extra input files; the notebook's working directory
+      executed.ipynb     written by papermill as cells finish (autosave)
+      result.json        written by the worker at the end (for people)
+
+The host never trusts what is on disk afterwards: the worker's answer arrives over a
+private channel (see ``worker.py``) and is validated before use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from .errors import NotebookInputError
+from .limits import Limits
+
+NotebookLike = Union[str, os.PathLike, Any]
+FileSpec = Union[str, os.PathLike, tuple[Union[str, os.PathLike], str]]
+WORKER_PATH = Path(__file__).with_name("worker.py")
+
+
+@dataclass
+class Job:
+    """One notebook run, described.  ``files`` are copied into the job's ``files/``
+    directory (a path, or ``(path, name_inside)``); ``collect`` lists glob patterns of
+    files the notebook writes there that come back as :attr:`ExecutionResult.artifacts`.
+    """
+
+    notebook: NotebookLike
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits)
+    files: Sequence[FileSpec] = ()
+    name: str | None = None
+    output: str | os.PathLike | None = None
+    collect: Sequence[str] = ()
+    artifacts_dir: str | os.PathLike | None = None
+    backend: str = "auto"
+    kernel_name: str = "python3"
+    keep: bool = False
+    """Keep the job directory after the run (for debugging)."""
+
+    def display_name(self) -> str:
+        if self.name:
+            return self.name
+        if isinstance(self.notebook, (str, os.PathLike)):
+            return Path(self.notebook).stem
+        return "notebook"
+
+
+@dataclass
+class JobDir:
+    """A prepared job directory on the host."""
+
+    path: Path
+    job: Job
+    limits: Limits
+    notebook: Any
+    sandbox_uid: int | None = None
+    gpu_devices: list[str] = field(default_factory=list)
+
+    @property
+    def work(self) -> Path:
+        return self.path / "files"
+
+    @property
+    def worker(self) -> Path:
+        return WORKER_PATH
+
+    def cleanup(self) -> None:
+        if not self.job.keep:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def job_root() -> Path:
+    root = Path(os.environ.get("COURSEBENCH_JOB_ROOT", tempfile.gettempdir())) / "coursebench-jobs"
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o711)  # others may traverse to their own job dir, not list them
+    return root
+
+
+def load_notebook(notebook: NotebookLike) -> Any:
+    """Read and check a notebook; raise :class:`NotebookInputError` saying what is wrong."""
+    import nbformat
+
+    if isinstance(notebook, (str, os.PathLike)):
+        path = Path(notebook)
+        if not path.exists():
+            raise NotebookInputError("no such notebook file", path=str(path))
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise NotebookInputError(
+                f"the file is not UTF-8 text (byte {exc.start}); is it really a .ipynb?",
+                path=str(path),
+            ) from None
+        source = str(path)
+    elif isinstance(notebook, Mapping):
+        text, source = json.dumps(notebook), "<notebook>"
+    else:
+        raise NotebookInputError(f"cannot run a {type(notebook).__name__}; pass a path or a notebook")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookInputError(
+            f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}. "
+            "The file may have been edited by hand or truncated; re-download or re-save it "
+            "from Jupyter.",
+            path=source,
+        ) from None
+    if not isinstance(raw, dict) or "cells" not in raw:
+        raise NotebookInputError("this JSON is not a Jupyter notebook (no 'cells')", path=source)
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
+        nbformat.validate(nb)
+    except Exception as exc:  # nbformat raises several types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotebookInputError(f"not a valid notebook: {first}", path=source) from None
+    kernelspec = nb.metadata.get("kernelspec") or {}
+    language = (kernelspec.get("language") or nb.metadata.get("language_info", {}).get("name") or "python")
+    if str(language).lower() != "python":
+        raise NotebookInputError(
+            f"this notebook's kernel is {kernelspec.get('display_name') or kernelspec.get('name')!r} "
+            f"(language {language!r}); coursebench runs Python notebooks. Change the kernel to "
+            "Python 3 in Jupyter (Kernel → Change kernel) and save again.",
+            path=source,
+        )
+    return nb
+
+
+def prepare(job: Job, limits: Limits | None = None) -> JobDir:
+    """Create the job directory for ``job``.  Raises :class:`NotebookInputError`."""
+    import nbformat
+
+    limits = limits or job.limits
+    nb = load_notebook(job.notebook)
+    path = Path(tempfile.mkdtemp(prefix=f"{_safe(job.display_name())}-", dir=job_root()))
+    try:
+        work = path / "files"
+        work.mkdir()
+        for spec in job.files:
+            src, name = (spec if isinstance(spec, tuple) else (spec, Path(spec).name))
+            src = Path(src)
+            dest = work / name
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                raise NotebookInputError(f"input file name {name!r} must be a plain relative name")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dest)
+            elif src.is_file():
+                shutil.copyfile(src, dest)
+            else:
+                raise NotebookInputError("input file does not exist", path=str(src))
+        nbformat.write(nb, str(path / "input.ipynb"))
+        (path / "parameters.json").write_text(json.dumps(dict(job.parameters), default=str))
+        settings = {
+            "timeout": limits.timeout,
+            "cell_timeout": limits.cell_timeout,
+            "output_limit": limits.output,
+            "kernel_name": job.kernel_name,
+            "start_timeout": min(60.0, limits.timeout),
+            "id": uuid.uuid4().hex,
+        }
+        (path / "job.json").write_text(json.dumps(settings))
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    return JobDir(path=path, job=job, limits=limits, notebook=nb)
+
+
+def _safe(name: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return keep[:40] or "job"

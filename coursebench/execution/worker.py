@@ -1,0 +1,390 @@
+"""The process that runs INSIDE the sandbox.
+
+    python worker.py JOB_DIR
+
+It reads ``JOB_DIR/job.json`` (settings), ``JOB_DIR/input.ipynb`` and
+``JOB_DIR/parameters.json``, executes the notebook with papermill (working directory
+``JOB_DIR/files``) and writes ``JOB_DIR/executed.ipynb`` and ``JOB_DIR/result.json``.
+
+This file is deliberately standalone: it imports only the standard library, papermill
+and nbclient, so that a sandbox can be given this one file and a Python environment and
+nothing else of coursebench or of the course directory.  Results leave the sandbox only
+as JSON and ``.ipynb``; nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from importlib import metadata
+
+# jsonschema's format checkers pull in rfc3987_syntax (1.2 s) and papermill's iorw pulls
+# in pyarrow (0.1 s); neither is needed to execute a notebook.  Blocking them here only
+# affects this worker process, never the kernel that runs the student's code.
+for _slow in ("rfc3987_syntax", "pyarrow"):
+    sys.modules.setdefault(_slow, None)  # type: ignore[arg-type]
+
+RESULT_VERSION = 1
+ERROR_TAG = "papermill-error-cell-tag"
+INJECTED_TAG = "injected-parameters"
+TRUNCATION_NOTE = (
+    "\n[coursebench: output truncated here. This notebook printed more than {limit}; "
+    "print less (e.g. df.head() instead of df) to see everything.]\n"
+)
+VERSION_PACKAGES = (
+    "papermill",
+    "nbclient",
+    "ipykernel",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "matplotlib",
+    "tensorflow",
+    "keras",
+    "torch",
+    "jax",
+)
+
+
+def _human(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for name in VERSION_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+class _State:
+    """What the engine and the watchdog share."""
+
+    def __init__(self, output_limit: int) -> None:
+        self.client = None
+        self.cell_index: int | None = None
+        self.output_limit = output_limit
+        self.output_bytes = 0
+        self.truncated = False
+        self.timed_out = False
+        self.lock = threading.Lock()
+
+
+STATE = _State(output_limit=0)
+
+
+def _message_size(content: dict) -> int:
+    if "text" in content:
+        return len(content["text"])
+    size = 0
+    for value in (content.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(json.dumps(value))
+    if "traceback" in content:
+        size += sum(len(line) for line in content["traceback"])
+    return size
+
+
+def _make_engine():
+    from nbclient.exceptions import CellExecutionError  # noqa: F401  (import check)
+    from nbformat import v4
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine
+    from papermill.utils import merge_kwargs, remove_args
+
+    class CappedClient(PapermillNotebookClient):
+        """papermill's client with an output cap and a record of the running cell."""
+
+        def execute_cell(self, cell, cell_index, *args, **kwargs):
+            STATE.cell_index = cell_index
+            return super().execute_cell(cell, cell_index, *args, **kwargs)
+
+        def output(self, outs, msg, display_id, cell_index):
+            limit = STATE.output_limit
+            if limit:
+                size = _message_size(msg.get("content", {}))
+                with STATE.lock:
+                    if STATE.output_bytes + size > limit:
+                        if not STATE.truncated:
+                            STATE.truncated = True
+                            outs.append(
+                                v4.new_output(
+                                    "stream",
+                                    name="stderr",
+                                    text=TRUNCATION_NOTE.format(limit=_human(limit)),
+                                )
+                            )
+                        return None
+                    STATE.output_bytes += size
+            return super().output(outs, msg, display_id, cell_index)
+
+        def setup_kernel(self, **kwargs):
+            STATE.client = self
+            return super().setup_kernel(**kwargs)
+
+    class CoursebenchEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=False,
+                shutdown_kernel="immediate",
+            )
+            return CappedClient(nb_man, **final_kwargs).execute()
+
+    return CoursebenchEngine
+
+
+def _children() -> list[int]:
+    """Pids whose parent is this process (the kernel), read from /proc."""
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def _watchdog(deadline: float) -> None:
+    """At the whole-notebook deadline, interrupt the kernel (SIGINT), then kill it.
+
+    papermill then records the running cell as failed and saves the notebook with every
+    finished cell's outputs; the host's own hard kill comes only later, as a backstop.
+    """
+    import signal
+
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+    STATE.timed_out = True
+    for sig, wait in ((signal.SIGINT, 1.5), (signal.SIGKILL, 0)):
+        for pid in _children():
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        time.sleep(wait)
+
+
+def _strip_ansi(text: str) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", text)
+
+
+def _cell_error(nb) -> tuple[int | None, str | None, str | None, list[str]]:
+    """The first code cell whose papermill status is failed, with its error output."""
+    for index, cell in enumerate(nb.cells):
+        pm = cell.get("metadata", {}).get("papermill", {})
+        if pm.get("exception") or pm.get("status") == "failed":
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    tb = [_strip_ansi(line) for line in out.get("traceback", [])]
+                    return index, out.get("ename"), out.get("evalue"), tb
+            return index, None, None, []
+    return None, None, None, []
+
+
+def _cell_name(nb, index: int | None) -> str:
+    """'cell 3' in the numbering the student sees: 1-based, papermill's injected
+    parameters cell not counted."""
+    if index is None:
+        return "the notebook"
+    injected = sum(
+        1 for c in nb.cells[:index] if INJECTED_TAG in c.get("metadata", {}).get("tags", [])
+    )
+    return f"cell {index + 1 - injected}"
+
+
+def _durations(nb) -> list[float | None]:
+    out: list[float | None] = []
+    for cell in nb.cells:
+        pm = cell.get("metadata", {}).get("papermill", {})
+        duration = pm.get("duration")
+        out.append(float(duration) if isinstance(duration, (int, float)) else None)
+    return out
+
+
+def run(job_dir: str) -> tuple[dict, object]:
+    started = time.monotonic()
+    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
+        job = json.load(fh)
+    with open(os.path.join(job_dir, "parameters.json"), encoding="utf-8") as fh:
+        parameters = json.load(fh)
+    STATE.output_limit = int(job.get("output_limit") or 0)
+    timeout = job.get("timeout")
+    if timeout:
+        threading.Thread(
+            target=_watchdog, args=(started + float(timeout),), daemon=True
+        ).start()
+
+    import papermill
+    from papermill.engines import papermill_engines
+
+    papermill_engines.register("coursebench", _make_engine())
+    input_path = os.path.join(job_dir, "input.ipynb")
+    output_path = os.path.join(job_dir, "executed.ipynb")
+    work_dir = os.path.join(job_dir, "files")
+
+    result: dict = {
+        "version": RESULT_VERSION,
+        "status": "ok",
+        "failed_cell": None,
+        "ename": None,
+        "evalue": None,
+        "traceback": [],
+        "cell_durations": [],
+        "output_truncated": False,
+        "versions": package_versions(),
+        "message": "",
+    }
+    nb = None
+    try:
+        nb = papermill.execute_notebook(
+            input_path,
+            output_path,
+            parameters=parameters,
+            engine_name="coursebench",
+            kernel_name=job.get("kernel_name", "python3"),
+            language="python",
+            cwd=work_dir,
+            progress_bar=False,
+            log_output=False,
+            execution_timeout=job.get("cell_timeout"),
+            start_timeout=job.get("start_timeout", 60),
+        )
+    except BaseException as exc:  # noqa: BLE001 - everything is reported, nothing raised
+        name = type(exc).__name__
+        if STATE.timed_out:
+            result["status"] = "timeout"
+            result["message"] = (
+                f"the notebook ran past its time limit of {timeout:g} s"
+                + (f" in cell {STATE.cell_index}" if STATE.cell_index is not None else "")
+            )
+        elif name == "CellTimeoutError":
+            result["status"] = "timeout"
+            result["message"] = (
+                f"cell {STATE.cell_index} ran past the per-cell limit of "
+                f"{job.get('cell_timeout'):g} s"
+            )
+        elif name == "DeadKernelError":
+            result["status"] = "killed"
+            result["ename"] = name
+            result["message"] = (
+                f"the Python kernel died while running cell {STATE.cell_index} "
+                "(a crash, os._exit(), or a limit the sandbox enforces)"
+            )
+        elif name == "PapermillExecutionError":
+            result["status"] = "error"
+        elif name in ("NoSuchKernel",):
+            result["status"] = "invalid"
+            result["message"] = f"no such kernel: {exc}"
+        else:
+            result["status"] = "error"
+            result["ename"] = name
+            result["evalue"] = str(exc)
+            result["traceback"] = traceback.format_exception(exc)[-20:]
+            result["message"] = f"the runner failed before the notebook finished: {name}: {exc}"
+        result["failed_cell"] = STATE.cell_index
+    if nb is None and os.path.exists(output_path):
+        try:
+            import nbformat
+
+            nb = nbformat.read(output_path, as_version=4)
+        except Exception:
+            nb = None
+    if nb is not None:
+        # papermill adds red "an exception was encountered" banner cells; they are not
+        # the student's cells and would confuse graders, so they go.
+        nb.cells = [c for c in nb.cells if ERROR_TAG not in c.get("metadata", {}).get("tags", [])]
+        index, ename, evalue, tb = _cell_error(nb)
+        if index is not None and result["status"] in ("error", "ok"):
+            result["status"] = "error"
+            result["failed_cell"] = index
+            result["ename"], result["evalue"], result["traceback"] = ename, evalue, tb
+            result["message"] = f"{_cell_name(nb, index)} raised {ename}: {evalue}"
+        elif result["status"] in ("timeout", "killed") and index is not None and not result["ename"]:
+            result["failed_cell"] = index
+        result["cell_durations"] = _durations(nb)
+    if nb is not None and result["status"] in ("timeout", "killed") and result["failed_cell"] is not None:
+        raw = f"cell {STATE.cell_index}"
+        result["message"] = result["message"].replace(raw, _cell_name(nb, result["failed_cell"]))
+    result["output_truncated"] = STATE.truncated
+    if STATE.truncated and not result["message"]:
+        result["message"] = f"output truncated at {_human(STATE.output_limit)}"
+    result["worker_seconds"] = round(time.monotonic() - started, 4)
+    return result, nb
+
+
+def _no_dumping() -> None:
+    """Make this process un-ptrace-able by the code it runs (same uid): the kernel must
+    not read the worker's memory or write to its private result channel."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except Exception:
+        pass
+
+
+def main(argv: list[str]) -> int:
+    """Run the job; send ``{"result": ..., "notebook": ...}`` as one JSON document on the
+    ORIGINAL standard output, which only this process holds: before the kernel starts,
+    fd 1 is pointed at stderr, so nothing the student's code writes can reach the host's
+    result channel.  ``result.json`` is also written in the job dir for people to read.
+    """
+    if len(argv) != 2:
+        print("usage: worker.py JOB_DIR", file=sys.stderr)
+        return 2
+    job_dir = argv[1]
+    _no_dumping()
+    channel = os.dup(1)  # non-inheritable (PEP 446): the kernel never gets it
+    os.dup2(2, 1)
+    result, nb = run(job_dir)
+    notebook = json.loads(json.dumps(nb)) if nb is not None else None
+    with open(os.path.join(job_dir, "result.json"), "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=1)
+    payload = json.dumps({"result": result, "notebook": notebook}).encode("utf-8")
+    view = memoryview(payload)
+    while view:
+        written = os.write(channel, view)
+        view = view[written:]
+    os.close(channel)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Exit hard: a forked or stuck kernel thread must not keep the sandbox alive.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,1 @@
+"""Competitions as a package: spec, data, validation, scoring, k-fold, statistics, storage, web."""

@@ -1,0 +1,32 @@
+"""Shared fixtures.  Real components only: a test that needs bubblewrap, Docker,
+PostgreSQL or Chromium gets the real thing or is skipped with the reason."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+# jsonschema's format checkers import rfc3987_syntax (1.2 s) on every process start;
+# the suite never checks string formats.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _backend_or_skip(name: str) -> str:
+    from coursebench.execution import availability
+
+    ok, why = availability(name)
+    if not ok:
+        pytest.skip(f"{name} backend not available: {why}")
+    return name
+
+
+@pytest.fixture(params=["bwrap", "subprocess"])
+def process_backend(request) -> str:
+    """The process backends; bwrap must be available where `make test` ran as root."""
+    return _backend_or_skip(request.param)
+
+
+@pytest.fixture
+def bwrap_backend() -> str:
+    return _backend_or_skip("bwrap")
