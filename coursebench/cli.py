@@ -66,11 +66,31 @@ def _root(
     """coursebench: the course as software."""
 
 
-def _parse_params(pairs: list[str]) -> dict:
-    if len(pairs) % 2:
-        raise typer.BadParameter("-p takes two values: NAME VALUE", param_hint="-p")
+PARAM_FLAGS = ("-p", "--parameter")
+
+
+def _pair_parameters(argv: list[str]) -> list[str]:
+    """papermill's habit `-p NAME VALUE` (two tokens) → `-p NAME=VALUE` for the parser."""
+    out, i = [], 0
+    while i < len(argv):
+        token = argv[i]
+        if token in PARAM_FLAGS and i + 2 < len(argv) and "=" not in argv[i + 1]:
+            out += [token, f"{argv[i + 1]}={argv[i + 2]}"]
+            i += 3
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
+def _parse_params(pairs: list[str] | None) -> dict:
     params = {}
-    for name, raw in zip(pairs[::2], pairs[1::2]):
+    for pair in pairs or []:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise typer.BadParameter(
+                f"{pair!r}: write parameters as -p NAME VALUE (NAME a Python identifier)", param_hint="-p"
+            )
         try:
             params[name] = json.loads(raw)
         except ValueError:
@@ -114,11 +134,11 @@ def failure_report(r) -> str:
             lines.append("  code:  " + "\n         ".join(source[-5:]))
         except Exception:
             pass
-    if r.ename:
+    if r.status == "error" and r.ename:
         lines.append(f"  error: {r.ename}: {r.evalue}")
     elif r.message:
         lines.append(f"  why:   {r.message}")
-    tail = r.traceback_tail(6)
+    tail = r.traceback_tail(6) if r.status == "error" else ""
     if tail:
         lines.append("  traceback (last lines):\n    " + tail.replace("\n", "\n    "))
     return "\n".join(lines)
@@ -132,9 +152,14 @@ def run_cmd(
         typer.Option("-o", "--output", help="Where executed notebooks go: a .ipynb path (one notebook) or a directory."),
     ] = None,
     param: Annotated[
-        list[str],
-        typer.Option("-p", "--parameter", help="A papermill parameter: -p NAME VALUE (VALUE read as JSON when it can be).", metavar="NAME VALUE"),
-    ] = [],  # noqa: B006 - typer needs a literal default
+        Optional[list[str]],
+        typer.Option(
+            "-p",
+            "--parameter",
+            help="A papermill parameter: -p NAME VALUE or -p NAME=VALUE (VALUE read as JSON when it can be).",
+            metavar="NAME VALUE",
+        ),
+    ] = None,
     backend: Annotated[str, typer.Option(help="Sandbox: auto, docker, bwrap or subprocess.")] = "auto",
     timeout: Annotated[float, typer.Option(help="Seconds for each whole notebook.")] = 600,
     cell_timeout: Annotated[Optional[float], typer.Option(help="Seconds for any one cell.")] = None,
@@ -183,8 +208,8 @@ def run_cmd(
         jobs.append(Job(notebook=nb, parameters=params, limits=limits, backend=chosen, output=out))
     results = run_many(jobs, workers=workers, progress=not as_json and sys.stderr.isatty(), cluster=cluster)
     if as_json:
-        for r in results:
-            console.print_json(json.dumps(r.to_dict()))
+        for r in results:  # JSON Lines: one object per notebook
+            sys.stdout.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
     else:
         console.print(result_table(results))
         for r in results:
@@ -234,9 +259,13 @@ def main() -> None:
     from .execution.errors import CoursebenchError
 
     try:
-        app(standalone_mode=True)
+        app(args=_pair_parameters(sys.argv[1:]), prog_name="coursebench", standalone_mode=True)
     except CoursebenchError as exc:
         err.print(f"[red]error:[/] {exc}")
         sys.exit(2)
 
 
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""What a notebook inside the bwrap sandbox can and cannot see or do."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat import v4
+
+from coursebench.execution import Limits, run_notebook
+
+REPO = Path(__file__).parents[2]
+
+PROBE = r"""
+import json, os, socket, pathlib
+report = {"uid": os.getuid(), "cwd": os.getcwd(), "home": os.environ.get("HOME")}
+report["env_keys"] = sorted(os.environ)
+def can_read(p):
+    try:
+        pathlib.Path(p).read_bytes()[:1]
+        return True
+    except Exception:
+        return False
+def exists(p):
+    return os.path.exists(p)
+report["paths"] = {p: exists(p) for p in PATHS}
+report["listings"] = {p: sorted(os.listdir(p)) for p in PATHS if os.path.isdir(p)}
+report["read_job_json"] = can_read("/job/job.json")
+try:
+    pathlib.Path("/usr/coursebench-probe").write_text("x")
+    report["write_usr"] = True
+except OSError:
+    report["write_usr"] = False
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=2)
+    report["loopback_ssh"] = True
+except OSError:
+    report["loopback_ssh"] = False
+report["pid1"] = open("/proc/1/cmdline", "rb").read().split(b"\0")[0].decode()
+report["nprocs_visible"] = len([p for p in os.listdir("/proc") if p.isdigit()])
+print("PROBE" + json.dumps(report))
+"""
+
+
+def probe(backend: str, tmp_path: Path, paths: list[str]) -> dict:
+    nb = v4.new_notebook()
+    nb.cells = [v4.new_code_cell(f"PATHS = {paths!r}"), v4.new_code_cell(PROBE)]
+    result = run_notebook(nb, limits=Limits(timeout=60), backend=backend)
+    assert result.status == "ok", result.summary() + result.log_tail
+    text = result.notebook.cells[1].outputs[0].text
+    return json.loads(text.split("PROBE", 1)[1])
+
+
+def test_bwrap_sees_only_its_job(bwrap_backend, tmp_path, monkeypatch):
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("grades")
+    monkeypatch.setenv("COURSEBENCH_TEST_SECRET", "hunter2")
+    home = os.path.expanduser("~")
+    watched = [str(REPO), str(REPO / "course.toml"), str(secret), home, "/etc/shadow", "/var/lib", "/srv"]
+    report = probe(bwrap_backend, tmp_path, watched)
+    assert report["uid"] != 0, "the notebook must not run as root"
+    assert report["cwd"] == "/job/files"
+    assert report["home"] == "/tmp"
+    # Parents of the read-only Python runtime exist as bare mount points; nothing else of
+    # the course directory or the host's HOME is there.
+    runtime_parents = {str(REPO): [".venv"], home: [".pyenv"]}
+    for path, seen in report["paths"].items():
+        if path in runtime_parents and seen:
+            assert report["listings"][path] == runtime_parents[path], report["listings"]
+        else:
+            assert not seen, f"{path} is visible in the sandbox"
+    assert "COURSEBENCH_TEST_SECRET" not in report["env_keys"], "host environment leaked in"
+    assert report["write_usr"] is False, "the runtime must be read-only"
+    assert report["loopback_ssh"] is False
+    assert report["nprocs_visible"] < 20, "the sandbox must have its own pid namespace"
+
+
+def test_forged_answer_is_ignored(process_backend, tmp_path):
+    """A notebook that writes a fake 'all ok' answer to stdout and to result.json."""
+    fake = json.dumps({"result": {"version": 1, "status": "ok", "failed_cell": None,
+                                  "cell_durations": [], "versions": {}}, "notebook": None})
+    nb = v4.new_notebook()
+    nb.cells = [
+        v4.new_code_cell(
+            "import os, pathlib\n"
+            f"fake = {fake!r}\n"
+            "os.write(1, fake.encode())\n"
+            "pathlib.Path('/job/result.json' if os.path.exists('/job') else '../result.json').write_text(fake)\n"
+        ),
+        v4.new_code_cell("raise ValueError('the real outcome')"),
+    ]
+    result = run_notebook(nb, limits=Limits(timeout=60), backend=process_backend)
+    assert result.status == "error"
+    assert result.ename == "ValueError"
+    assert result.notebook_trusted
+
+
+def test_invalid_inputs_become_invalid_results(tmp_path):
+    missing = run_notebook(tmp_path / "nope.ipynb")
+    assert missing.status == "invalid" and "no such notebook" in missing.message
+    binary = tmp_path / "bad.ipynb"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    result = run_notebook(binary)
+    assert result.status == "invalid" and "UTF-8" in result.message
+    not_nb = tmp_path / "list.ipynb"
+    not_nb.write_text("[1, 2, 3]")
+    assert "not a Jupyter notebook" in run_notebook(not_nb).message
+
+
+def test_unknown_backend_lists_known_ones():
+    result = run_notebook(v4.new_notebook(), backend="podman")
+    assert result.status == "invalid"
+    assert "known backends" in result.message and "bwrap" in result.message
+
+
+def test_input_files_and_artifacts(process_backend, tmp_path):
+    data = tmp_path / "train.csv"
+    data.write_text("x,y\n1,2\n3,4\n")
+    nb = v4.new_notebook()
+    nb.cells = [v4.new_code_cell(
+        "import pandas as pd\n"
+        "df = pd.read_csv('train.csv')\n"
+        "df.assign(z=df.x + df.y).to_csv('predictions.csv', index=False)\n"
+        "import os\nos.symlink('/etc/passwd', 'leak.csv')"
+    )]
+    out = tmp_path / "artifacts"
+    result = run_notebook(nb, files=(data,), collect=("*.csv",), artifacts_dir=out, backend=process_backend)
+    assert result.status == "ok", result.summary()
+    assert (out / "predictions.csv").read_text().splitlines()[1] == "1,2,3"
+    assert "leak.csv" not in result.artifacts, "links the sandbox made are never followed"
+    assert set(result.artifacts) == {"predictions.csv", "train.csv"}
+
+
+def test_executed_notebook_written_and_valid(process_backend, tmp_path):
+    nb = v4.new_notebook()
+    nb.cells = [v4.new_markdown_cell("# 제목"), v4.new_code_cell("print(2 + 2)")]
+    out = tmp_path / "deep" / "out.ipynb"
+    result = run_notebook(nb, output=out, backend=process_backend)
+    assert result.ok and result.output_path == out
+    written = nbformat.read(str(out), as_version=4)
+    nbformat.validate(written)
+    assert written.cells[1].outputs[0].text == "4\n"
+    assert result.versions["python"].startswith("3.")
+    assert len(result.cell_durations) == 2
+
+
+@pytest.mark.parametrize("limits", [{"timeout": 0}, {"pids": 3}, {"memory": "lots"}])
+def test_bad_limits_are_refused(limits):
+    with pytest.raises(ValueError):
+        Limits(**limits)
