@@ -21,6 +21,15 @@ def _backend_or_skip(name: str) -> str:
     return name
 
 
+@pytest.fixture(autouse=True)
+def private_job_root(tmp_path_factory, monkeypatch):
+    """Each test's sandboxes live under their own directory, so leftover-process checks
+    see only this test's sandboxes (other sessions may be running theirs)."""
+    root = tmp_path_factory.mktemp("jobs")
+    monkeypatch.setenv("COURSEBENCH_JOB_ROOT", str(root))
+    return root
+
+
 @pytest.fixture(params=["bwrap", "subprocess"])
 def process_backend(request) -> str:
     """The process backends; bwrap must be available where `make test` ran as root."""

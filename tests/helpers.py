@@ -10,23 +10,36 @@ import psutil
 SANDBOX_MARKERS = ("/opt/coursebench/worker.py", "coursebench/execution/worker.py", "ipykernel_launcher")
 
 
-def leftover_sandbox_processes(wait: float = 3.0) -> list[str]:
-    """Processes that look like a sandbox's (worker, kernel, or any process of a sandbox
-    uid) and are not this test process's ancestors.  Waits up to ``wait`` seconds for
-    them to go."""
+def leftover_sandbox_processes(wait: float = 3.0, marker: str | None = None) -> list[str]:
+    """Sandbox processes (worker, kernel, bwrap) still alive, and their descendants.
+
+    With ``marker`` (default: ``$COURSEBENCH_JOB_ROOT``, which the test fixtures point
+    at a per-test directory) only processes whose command line names it count, so other
+    sessions' sandboxes on the same machine are not mistaken for ours.  Waits up to
+    ``wait`` seconds for them to go.
+    """
+    marker = marker if marker is not None else os.environ.get("COURSEBENCH_JOB_ROOT")
     me = os.getpid()
     deadline = time.monotonic() + wait
     while True:
-        found = []
-        for p in psutil.process_iter(["pid", "cmdline", "uids"]):
+        found: dict[int, str] = {}
+        for p in psutil.process_iter(["pid", "cmdline"]):
             if p.info["pid"] == me:
                 continue
             cmd = " ".join(p.info["cmdline"] or [])
-            uid = p.info["uids"].real if p.info["uids"] else 0
-            if any(m in cmd for m in SANDBOX_MARKERS) or 100_000 <= uid < 160_000:
-                if p.status() == psutil.STATUS_ZOMBIE:
+            ours = marker in cmd if marker else any(m in cmd for m in SANDBOX_MARKERS)
+            if not ours:
+                continue
+            try:
+                family = [p, *p.children(recursive=True)]
+            except psutil.Error:
+                family = [p]
+            for q in family:
+                try:
+                    if q.status() != psutil.STATUS_ZOMBIE:
+                        found[q.pid] = " ".join(q.cmdline())[:120]
+                except psutil.Error:
                     continue
-                found.append(f"{p.info['pid']}: {cmd[:120]}")
         if not found or time.monotonic() > deadline:
-            return found
+            return [f"{pid}: {cmd}" for pid, cmd in sorted(found.items())]
         time.sleep(0.2)

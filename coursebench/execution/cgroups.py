@@ -31,7 +31,11 @@ def _version() -> int | None:
 
 
 def cgroup_support() -> tuple[bool, str]:
-    """(usable, reason): whether per-job cgroups can be created here."""
+    """(usable, reason): whether per-job cgroups can be created here.
+
+    ``COURSEBENCH_CGROUPS=0`` turns them off (limits then fall back to watching RSS)."""
+    if os.environ.get("COURSEBENCH_CGROUPS", "1").lower() in ("0", "no", "false", "off"):
+        return False, "turned off by COURSEBENCH_CGROUPS=0"
     version = _version()
     if version is None:
         return False, f"no cgroup filesystem at {ROOT}"

@@ -49,8 +49,9 @@ class Limits:
     Every backend enforces what it can: the wall-clock ``timeout`` and ``cell_timeout``
     everywhere; ``memory`` and ``pids`` by cgroup (Docker, or bubblewrap/subprocess when
     coursebench may create cgroups) or else by watching the process tree's RSS and by
-    ``RLIMIT_NPROC``; ``cpus`` by cgroup CPU quota (else by CPU affinity); ``output``
-    inside the worker, which truncates outputs past the cap with a note.
+    ``RLIMIT_NPROC``; ``cpus`` by cgroup CPU quota; ``output`` inside the worker, which
+    truncates outputs past the cap with a note; ``disk`` by watching the job directory
+    (and by the size of the sandbox's private ``/tmp``).
     """
 
     timeout: float = 600.0
@@ -67,10 +68,13 @@ class Limits:
     """Processes and threads the sandbox may have at once (fork bombs stop here)."""
     output: int | None = 10 * 1024**2
     """Bytes of cell output kept in the executed notebook; the rest is truncated."""
+    disk: int | None = 1024**3
+    """Bytes the notebook may write into its job directory (and its private /tmp)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "memory", parse_size(self.memory))
         object.__setattr__(self, "output", parse_size(self.output))
+        object.__setattr__(self, "disk", parse_size(self.disk))
         if self.timeout is None or self.timeout <= 0:
             raise ValueError("timeout must be a positive number of seconds")
         if self.cell_timeout is not None and self.cell_timeout <= 0:

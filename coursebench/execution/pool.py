@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Any
 
 from .job import Job
 from .result import ExecutionResult
@@ -97,7 +98,7 @@ def run_many(
     progress: bool | ProgressCallback = True,
     gpus: GPUSlots | Sequence[str] | None = None,
     retries: int = 1,
-    cluster: str | None = None,
+    cluster: str | Any | None = None,
     description: str = "Running notebooks",
 ) -> list[ExecutionResult]:
     """Run ``jobs`` concurrently; return their results in input order.
@@ -107,12 +108,17 @@ def run_many(
     ``gpus`` are the GPU devices jobs with ``limits.gpus > 0`` share (default: those
     :func:`detect_gpus` finds).  A job whose sandbox failed to start (not the notebook's
     fault) is retried up to ``retries`` times.
+
+    ``cluster`` (a Dask scheduler address such as ``"tcp://host:8786"``, a
+    ``distributed.Client`` or a Dask cluster object) runs every job as a Dask task on
+    that cluster instead (see :mod:`coursebench.execution.distributed`); ``workers`` and
+    ``gpus`` are then the cluster's business (workers started with ``--resources GPU=N``).
     """
     jobs = list(jobs)
     if cluster is not None:
         from .distributed import run_many_on_cluster
 
-        return run_many_on_cluster(jobs, cluster, progress=progress, retries=retries)
+        return run_many_on_cluster(jobs, cluster, progress=progress, retries=retries, description=description)
     if not jobs:
         return []
     workers = max(1, workers or os.cpu_count() or 1)

@@ -138,6 +138,12 @@ def interpret(jobdir: JobDir, outcome: backends.Outcome, *, name: str, backend: 
             + (f" in {cell_label(result.notebook, result.failed_cell)}" if result.failed_cell is not None else "")
             + " and was stopped"
         )
+    elif outcome.stopped == "disk":
+        result.status = "killed"
+        result.message = (
+            f"the notebook wrote more than its disk limit of {format_size(limits.disk)} "
+            "into its working directory and was stopped; write smaller files"
+        )
     elif outcome.stopped == "cancelled":
         result.status = "killed"
         result.message = "the run was cancelled"

@@ -25,7 +25,17 @@ from importlib import metadata
 # jsonschema's format checkers pull in rfc3987_syntax (1.2 s) and papermill's iorw pulls
 # in pyarrow (0.1 s); neither is needed to execute a notebook.  Blocking them here only
 # affects this worker process, never the kernel that runs the student's code.
-for _slow in ("rfc3987_syntax", "pyarrow"):
+for _slow in (
+    "rfc3987_syntax",
+    "rfc3987",
+    "rfc3339_validator",
+    "isoduration",
+    "fqdn",
+    "uri_template",
+    "webcolors",
+    "jsonpointer",
+    "pyarrow",
+):
     sys.modules.setdefault(_slow, None)  # type: ignore[arg-type]
 
 RESULT_VERSION = 1
@@ -196,6 +206,26 @@ def _watchdog(deadline: float) -> None:
         time.sleep(wait)
 
 
+def _start_kernel_early(kernel_name: str, cwd: str):
+    """An AsyncKernelManager whose kernel process is already starting, or None."""
+    try:
+        import asyncio
+
+        from jupyter_client.manager import AsyncKernelManager
+
+        km = AsyncKernelManager(kernel_name=kernel_name)
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(
+                km.start_kernel(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
+            )
+        finally:
+            loop.close()
+        return km
+    except Exception:
+        return None
+
+
 def _strip_ansi(text: str) -> str:
     import re
 
@@ -248,13 +278,17 @@ def run(job_dir: str) -> tuple[dict, object]:
             target=_watchdog, args=(started + float(timeout),), daemon=True
         ).start()
 
+    work_dir = os.path.join(job_dir, "files")
+    # Start the kernel first: it boots in its own process while this one imports
+    # papermill (~0.4 s saved per notebook).  If that fails, nbclient starts one itself.
+    km = _start_kernel_early(job.get("kernel_name", "python3"), work_dir)
+
     import papermill
     from papermill.engines import papermill_engines
 
     papermill_engines.register("coursebench", _make_engine())
     input_path = os.path.join(job_dir, "input.ipynb")
     output_path = os.path.join(job_dir, "executed.ipynb")
-    work_dir = os.path.join(job_dir, "files")
 
     result: dict = {
         "version": RESULT_VERSION,
@@ -282,6 +316,7 @@ def run(job_dir: str) -> tuple[dict, object]:
             log_output=False,
             execution_timeout=job.get("cell_timeout"),
             start_timeout=job.get("start_timeout", 60),
+            km=km,
         )
     except BaseException as exc:  # noqa: BLE001 - everything is reported, nothing raised
         name = type(exc).__name__
@@ -380,6 +415,11 @@ def main(argv: list[str]) -> int:
         written = os.write(channel, view)
         view = view[written:]
     os.close(channel)
+    for pid in _children():  # the kernel: nothing may outlive the worker
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
     sys.stdout.flush()
     sys.stderr.flush()
     # Exit hard: a forked or stuck kernel thread must not keep the sandbox alive.

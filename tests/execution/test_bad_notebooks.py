@@ -104,7 +104,7 @@ def test_partial_outputs_kept_after_timeout(process_backend, tmp_path):
         nbformat.v4.new_code_cell("print('second cell done')"),
         nbformat.v4.new_code_cell("import time\nwhile True:\n    time.sleep(0.1)"),
     ]
-    result = run_notebook(nb, limits=Limits(timeout=5), backend=process_backend)
+    result = run_notebook(nb, limits=Limits(timeout=15), backend=process_backend)
     assert result.status == "timeout"
     assert "first cell done" in result.notebook.cells[0].outputs[0].text
     assert "second cell done" in result.notebook.cells[1].outputs[0].text

@@ -151,3 +151,27 @@ def test_executed_notebook_written_and_valid(process_backend, tmp_path):
 def test_bad_limits_are_refused(limits):
     with pytest.raises(ValueError):
         Limits(**limits)
+
+
+def test_disk_limit_stops_a_notebook_that_fills_the_disk(process_backend, tmp_path):
+    nb = v4.new_notebook()
+    nb.cells = [v4.new_code_cell("chunk = b'x' * 2**20\nwith open('big.bin', 'wb') as f:\n"
+                                 "    for _ in range(10_000):\n        f.write(chunk)\n        f.flush()")]
+    result = run_notebook(nb, limits=Limits(timeout=60, disk="64M"), backend=process_backend)
+    assert result.status == "killed" and "disk limit" in result.message, result.summary()
+    assert result.wall_time < 30
+
+
+def test_memory_watcher_without_cgroups(process_backend, tmp_path, monkeypatch):
+    """Where cgroups cannot be made, memory is enforced by watching the process tree."""
+    from coursebench.execution import cgroups
+
+    monkeypatch.setattr(cgroups, "_SUPPORT", (False, "disabled for this test"))
+    nb = v4.new_notebook()
+    nb.cells = [v4.new_code_cell("print('start')"),
+                v4.new_code_cell("blocks = []\nwhile True:\n    blocks.append(bytearray(32 * 2**20))")]
+    result = run_notebook(nb, limits=Limits(timeout=60, memory="300M"), backend=process_backend)
+    assert result.status == "oom", result.summary()
+    assert "memory limit" in result.message
+    assert result.peak_memory and result.peak_memory >= 250 * 2**20
+    assert "start" in result.notebook.cells[0].outputs[0].text

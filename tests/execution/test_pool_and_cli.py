@@ -106,8 +106,11 @@ def test_ctrl_c_kills_every_sandbox(bwrap_backend, tmp_path):
     )
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout.readline().strip() == b"started"
-    time.sleep(4)  # both slots are running a kernel now
+    deadline = time.monotonic() + 60
+    while not leftover_sandbox_processes(wait=0) and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert leftover_sandbox_processes(wait=0), "the sandboxes should be running"
+    time.sleep(2)
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=30)
     assert proc.returncode != 0

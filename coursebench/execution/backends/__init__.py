@@ -27,7 +27,7 @@ class Outcome:
     """The worker's JSON answer from its private channel (None: none came)."""
     returncode: int | None
     stopped: str | None = None
-    """Why the host stopped the sandbox: 'timeout', 'oom', 'cancelled' or None."""
+    """Why the host stopped the sandbox: 'timeout', 'oom', 'disk', 'cancelled' or None."""
     oom_kills: int = 0
     pids_refused: int = 0
     peak_memory: int | None = None

@@ -101,7 +101,9 @@ class BwrapBackend(ProcessBackend):
                 args += ["--ro-bind", link, link]
             made.add(link)
         args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]
+        tmp_size = ["--size", str(job.limits.disk)] if job.limits.disk else []
+        args += ["--perms", "1777", *tmp_size, "--tmpfs", "/tmp"]
+        args += ["--perms", "1777", *tmp_size, "--tmpfs", "/dev/shm"]
         made.update({"/proc", "/dev", "/tmp", "/dev/shm"})
         for etc in ETC_FILES:
             if os.path.exists(etc):

@@ -149,6 +149,8 @@ class ProcessBackend(Backend):
         peak = 0
         watcher_ooms = 0
         deadline = started + limits.timeout + HARD_KILL_GRACE
+        next_disk_check = started + 1.0
+        disk_used = 0
         try:
             while proc.poll() is None:
                 if cancel.is_set():
@@ -166,6 +168,12 @@ class ProcessBackend(Backend):
                             stopped = "oom"
                             break
                         _kill(victim)
+                if limits.disk and time.monotonic() > next_disk_check:
+                    disk_used = _dir_size(job.path)
+                    if disk_used > limits.disk:
+                        stopped = "disk"
+                        break
+                    next_disk_check = time.monotonic() + 1.0
                 time.sleep(POLL)
         except BaseException:
             stopped = "cancelled"
@@ -216,6 +224,26 @@ class ProcessBackend(Backend):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - a process in D state
             pass
+
+
+def _dir_size(path: Path, cap: int = 200_000) -> int:
+    """Bytes under ``path`` (not following links), looking at no more than ``cap`` entries."""
+    total, seen, stack = 0, 0, [str(path)]
+    while stack and seen < cap:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    seen += 1
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        else:
+                            total += entry.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return total
 
 
 def _descendants(pid: int) -> list[int]:
