@@ -258,6 +258,7 @@ class Dataset:
     train_truth: np.ndarray
     folds: np.ndarray
     meta: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def paths(self) -> Paths:

@@ -29,7 +29,7 @@ class SpecError(LeaderboardError):
 
     def __init__(self, message: str, *, path: str | None = None, field: str | None = None) -> None:
         self.path, self.field = path, field
-        where = (path or "") + (f" [{field}]" if field else "")
+        where = ((path or "") + (f" [{field}]" if field else "")).strip()
         super().__init__(f"{where}: {message}" if where else message)
 
 

@@ -183,7 +183,7 @@ def _score_runs(ds: Dataset, results: list[ExecutionResult], work: Path, keep_di
                 fmt = SubmissionFormat.for_dataset(ds, ids=ds.train_ids[held])
                 preds = validate(output, fmt, filename=f"{_where(fold)} {OUTPUT}")
                 if oof is None:
-                    oof = np.zeros((len(ds.train_ids),) + preds.shape[1:], dtype=preds.dtype)
+                    oof = np.zeros((len(ds.train_ids), *preds.shape[1:]), dtype=preds.dtype)
                 oof[held] = preds
         except SubmissionInvalid as exc:
             report.status = "scoring_error"

@@ -30,7 +30,7 @@ def public_mask(y: np.ndarray | None, fraction: float, seed: int, *, stratify: b
             carry = exact - take
             mask[rows[:take]] = True
     else:
-        mask[rng.permutation(n)[: int(round(fraction * n))]] = True
+        mask[rng.permutation(n)[: round(fraction * n)]] = True
     if mask.all():
         mask[rng.integers(n)] = False
     if not mask.any():

@@ -18,7 +18,7 @@ import gzip
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,20 +49,34 @@ class SubmissionFormat:
     min_prediction: float | None = None
     max_bytes: int = 50 * 1024**2
     task: str = "binary"
+    int_lookup: tuple[int, np.ndarray] | None = field(default=None, compare=False, repr=False)
+    """When every expected id is a plain integer: (smallest id, table id-offset → position),
+    so ids are matched by array indexing instead of string hashing."""
 
     @classmethod
     def for_dataset(cls, ds: Dataset, ids: np.ndarray | None = None) -> SubmissionFormat:
+        if ids is None:
+            cached = ds.cache.get("format")
+            if cached is None:
+                cached = ds.cache["format"] = cls._make(ds, ds.ids)
+            return cached
+        return cls._make(ds, ids)
+
+    @classmethod
+    def _make(cls, ds: Dataset, ids: np.ndarray) -> SubmissionFormat:
         metric = ds.spec.metric_obj()
+        expected = pa.array(ids, type=pa.string())
         return cls(
             id_column=ds.spec.id_column,
             columns=tuple(ds.columns),
             kind=metric.kind,
-            ids=pa.array(ds.ids if ids is None else ids, type=pa.string()),
+            ids=expected,
             labels=tuple(ds.labels),
             k=ds.spec.k,
             min_prediction=metric.min_prediction,
             max_bytes=ds.spec.max_bytes,
             task=ds.spec.task,
+            int_lookup=_int_lookup(expected),
         )
 
     @property
@@ -72,6 +86,26 @@ class SubmissionFormat:
     @property
     def numeric(self) -> bool:
         return self.kind in ("proba", "value")
+
+
+def _int_lookup(ids: pa.Array) -> tuple[int, np.ndarray] | None:
+    """A direct-address table for canonical integer ids ('17', not '017' or '17.0')
+    spanning a range at most 4× their number."""
+    if len(ids) == 0:
+        return None
+    try:
+        as_int = pc.cast(ids, pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not pc.all(pc.equal(pc.cast(as_int, pa.string()), ids)).as_py():
+        return None
+    values = np.asarray(as_int)
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo + 1 > 4 * len(values) + 1024:
+        return None
+    table = np.full(hi - lo + 1, -1, dtype=np.int64)
+    table[values - lo] = np.arange(len(values))
+    return lo, table
 
 
 class _Problems:
@@ -177,7 +211,7 @@ def _check_header(data: bytes, fmt: SubmissionFormat, problems: _Problems) -> li
         return []
     names = [n.strip() for n in next(csv.reader([text]))]
     expected = [fmt.id_column, *fmt.columns]
-    if ";" in text and "," not in text or "\t" in text and "," not in text:
+    if (";" in text and "," not in text) or ("\t" in text and "," not in text):
         problems.add("the columns are separated by ';' or tabs, not commas",
                      "save with commas: DataFrame.to_csv('submission.csv', index=False)")
         return names
@@ -263,21 +297,26 @@ def validate(source: str | Path | bytes, fmt: SubmissionFormat, filename: str | 
     problems = _Problems()
     names = _check_header(data, fmt, problems)
     problems.raise_if_any(name)
-    table = _read_table(data, fmt, names, problems)
+    table = None
+    if fmt.int_lookup is not None:  # fast path; anything unusual falls back to string ids
+        table = _read_table(data, fmt, names, _Problems(), int_ids=True)
+    if table is None:
+        table = _read_table(data, fmt, names, problems)
     problems.raise_if_any(name)
     assert table is not None
     positions = _check_ids(table, fmt, problems)
     values = _check_values(table, fmt, problems)
     problems.raise_if_any(name)
     assert positions is not None and values is not None
-    out_shape = (len(fmt.ids),) + values.shape[1:]
+    out_shape = (len(fmt.ids), *values.shape[1:])
     out = np.empty(out_shape, dtype=values.dtype)
     out[positions] = values
     return out
 
 
-def _read_table(data: bytes, fmt: SubmissionFormat, names: list[str], problems: _Problems) -> pa.Table | None:
-    types: dict[str, pa.DataType] = {fmt.id_column: pa.string()}
+def _read_table(data: bytes, fmt: SubmissionFormat, names: list[str], problems: _Problems,
+                int_ids: bool = False) -> pa.Table | None:
+    types: dict[str, pa.DataType] = {fmt.id_column: pa.int64() if int_ids else pa.string()}
     for column in fmt.columns:
         types[column] = pa.float64() if fmt.numeric else pa.string()
     read = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 * 1024**2)
@@ -287,6 +326,8 @@ def _read_table(data: bytes, fmt: SubmissionFormat, names: list[str], problems: 
         return pacsv.read_csv(io.BytesIO(data), read_options=read, convert_options=convert)
     except pa.ArrowInvalid as exc:
         message = str(exc)
+    if int_ids:
+        return None
     if "invalid UTF8" in message:
         try:
             return _read_table(data.decode("cp1252").encode("utf-8"), fmt, names, problems)
@@ -317,17 +358,26 @@ def _check_ids(table: pa.Table, fmt: SubmissionFormat, problems: _Problems) -> n
     col = fmt.id_column
     ids = table[col].combine_chunks()
     n_expected = len(fmt.ids)
-    index = pc.index_in(ids, value_set=fmt.ids)
-    if index.null_count:
-        trimmed = pc.utf8_trim_whitespace(ids)
-        index = pc.index_in(trimmed, value_set=fmt.ids)  # spaces around ids are harmless
+    if pa.types.is_integer(ids.type) and fmt.int_lookup is not None:
+        lo, lookup = fmt.int_lookup
+        offset = np.asarray(ids.fill_null(lo - 1), dtype=np.int64) - lo
+        inside = (offset >= 0) & (offset < len(lookup))
+        positions = np.full(len(offset), -1, dtype=np.int64)
+        positions[inside] = lookup[offset[inside]]
+    elif len(ids) == n_expected and ids.type == fmt.ids.type and pc.all(pc.equal(ids, fmt.ids)).as_py():
+        positions = np.arange(n_expected, dtype=np.int64)  # the sample submission's order
+    else:
+        index = pc.index_in(ids, value_set=fmt.ids)
         if index.null_count:
-            index = _as_integers(trimmed, fmt.ids, index)
-    positions = np.asarray(index.fill_null(-1), dtype=np.int64)
+            trimmed = pc.utf8_trim_whitespace(ids)
+            index = pc.index_in(trimmed, value_set=fmt.ids)  # spaces around ids are harmless
+            if index.null_count:
+                index = _as_integers(trimmed, fmt.ids, index)
+        positions = np.asarray(index.fill_null(-1), dtype=np.int64)
     unknown = np.flatnonzero(positions < 0)
     if len(unknown):
         values = ids.to_pylist() if len(unknown) else []
-        problems.rows(unknown, col, lambda r: f"id {values[r]!r} is not a test id",
+        problems.rows(unknown, col, lambda r: f"id {'' if values[r] is None else str(values[r])!r} is not a test id",
                       "predict exactly the ids in test.csv / sample_submission.csv")
     known = positions[positions >= 0]
     counts = np.bincount(known, minlength=n_expected)

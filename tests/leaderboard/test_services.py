@@ -1,0 +1,248 @@
+"""The services layer on real SQLite and a real PostgreSQL server: submissions, quotas
+under concurrency, deadlines by a movable clock, leaderboards, selections, shake-up,
+the Ladder, teams, crash recovery, and the Alembic schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from leaderboard.errors import (
+    CompetitionClosed,
+    CompetitionOpen,
+    NotAuthenticated,
+    QuotaExceeded,
+    SelectionError,
+    SubmissionInvalid,
+    TeamError,
+)
+from leaderboard.models import Blob, Submission
+from leaderboard.services import Service
+
+from .conftest import DEADLINE, make_competition
+
+
+def predictions(svc: Service, quality: float, seed: int = 0) -> bytes:
+    """Probabilities: a fraction ``quality`` of rows nearly right, the rest noise
+    (ROC AUC ≈ quality + (1 - quality) / 2)."""
+    ds = svc.dataset("demo")
+    rng = np.random.default_rng(seed)
+    truth = (ds.truth == ds.positive_code).astype(float)
+    informed = rng.random(len(truth)) < quality
+    p = np.where(informed, 0.1 + 0.8 * truth + rng.normal(0, 0.05, len(truth)), rng.random(len(truth)))
+    p = np.clip(p, 0, 1)
+    return pd.DataFrame({"id": ds.ids, "y": p.round(6)}).to_csv(index=False).encode()
+
+
+def student(svc: Service, name: str):
+    return svc.authenticate(svc.add_participant(name))
+
+
+def test_submit_score_and_nothing_stored_for_invalid(svc):
+    alice = student(svc, "alice")
+    with pytest.raises(NotAuthenticated):
+        svc.authenticate("not-a-token")
+    view = svc.submit_file("demo", alice, predictions(svc, 0.6), message="first", filename="a.csv")
+    assert view.status == "complete" and view.counted and 0.6 < view.public_score <= 1
+    assert view.public_ci[0] <= view.public_score <= view.public_ci[1]
+    assert view.private_score is None  # hidden from the student before the deadline
+    assert svc.submission(view.id).private_score is not None  # the instructor sees it
+    assert view.dataset_version == svc.competition("demo").dataset_version
+    with pytest.raises(SubmissionInvalid, match="not a test id"):
+        svc.submit_file("demo", alice, b"id,y\n1,0.5\n", filename="bad.csv")
+    with svc.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Submission)) == 1
+    assert svc.quota("demo", alice).used == 1
+
+
+def test_quota_is_exact_under_100_concurrent_submissions(svc):
+    bob = student(svc, "bob")
+    data = predictions(svc, 0.5)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(100)
+
+    def one() -> None:
+        barrier.wait()
+        try:
+            svc.submit_file("demo", bob, data, filename="s.csv", score_now=False)
+            result = "ok"
+        except QuotaExceeded:
+            result = "quota"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=one) for _ in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 5 and outcomes.count("quota") == 95
+    assert svc.counted_submissions("demo") == 5
+    assert svc.quota("demo", bob).used == 5
+    # the stored ones are pending until scored (as after a crash), then all complete
+    assert len(svc.score_pending("demo")) == 5
+    assert {v.status for v in svc.submissions("demo", bob)} == {"complete"}
+    # tomorrow the limit resets
+    svc.clock.advance(days=1)
+    assert svc.submit_file("demo", bob, data, filename="s.csv").status == "complete"
+
+
+def test_leaderboard_ties_selection_deadline_private_and_shakeup(svc):
+    people = {name: student(svc, name) for name in ("ann", "ben", "cat", "dan")}
+    quality = {"ann": 0.9, "ben": 0.9, "cat": 0.6, "dan": 0.0}
+    ids = {}
+    for i, (name, who) in enumerate(people.items()):
+        ids[name] = svc.submit_file("demo", who, predictions(svc, quality[name], seed=i), filename="p.csv").id
+        svc.clock.advance(minutes=1)
+    weak = svc.submit_file("demo", people["ann"], predictions(svc, 0.1, seed=9), filename="w.csv")
+    board = svc.leaderboard("demo")
+    assert [r.team for r in board.rows][:2] == sorted(["ann", "ben"], key=lambda n: -board.row_of(n).score)
+    assert board.row_of("ann").submission_id == ids["ann"]  # best public, not the latest
+    assert board.row_of("ann").entries == 2
+    scores = [r.score for r in board.rows]
+    assert scores == sorted(scores, reverse=True)
+    assert board.rows[1].tied_with_above  # ann and ben: same quality, statistically tied
+    assert not board.row_of("dan").tied_with_above
+    with pytest.raises(CompetitionOpen):
+        svc.leaderboard("demo", private=True, viewer=people["ann"])
+    with pytest.raises(SelectionError, match="at most 2"):
+        svc.select("demo", people["ann"], [ids["ann"], weak.id, 1234])
+    with pytest.raises(SelectionError, match="not one of your team's"):
+        svc.select("demo", people["ann"], [ids["ben"]])
+    svc.select("demo", people["ann"], [weak.id])  # ann picks her weak one
+    with pytest.raises(CompetitionOpen):
+        svc.close("demo")
+    svc.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    with pytest.raises(CompetitionClosed):
+        svc.submit_file("demo", people["ben"], predictions(svc, 0.9), filename="late.csv")
+    private = svc.close("demo")
+    assert private.private and private.row_of("ann").submission_id == weak.id
+    assert private.row_of("ben").submission_id == ids["ben"]  # no selection: best public
+    assert private.rows[-1].team in ("ann", "dan")
+    assert svc.submissions("demo", people["cat"])[0].private_score is not None  # visible after the deadline
+    shake = svc.shakeup("demo", viewer=people["cat"])
+    assert len(shake.rows) == 4 and -1 <= shake.kendall_tau < 1
+    assert sum(r.change for r in shake.rows) == 0
+    exported = svc.export("demo")
+    assert [r["participant"] for r in exported] == ["ann", "ben", "cat", "dan"]
+    assert {r["private_rank"] for r in exported} == {1, 2, 3, 4}
+
+
+def test_ladder_releases_only_real_improvements(db_url, tmp_path, clock):
+    comps = tmp_path / "lad"
+    make_competition(comps, "demo", extra='release = "ladder"\n')
+    svc = Service(db_url, comps, clock=clock)
+    svc.prepare("demo")
+    eve = student(svc, "eve")
+    first = svc.submit_file("demo", eve, predictions(svc, 0.5, seed=1), filename="a.csv")
+    ds = svc.dataset("demo")
+    n_public = int(ds.public.sum())
+    assert first.public_score == pytest.approx(round(svc.submission(first.id).public_score * n_public) / n_public)
+    # a resubmission of the same predictions with a tiny nudge: no release of a new best
+    probe = svc.submit_file("demo", eve, predictions(svc, 0.5, seed=1).replace(b"0.", b"0.", 1), filename="b.csv")
+    assert probe.public_score == first.public_score
+    better = svc.submit_file("demo", eve, predictions(svc, 0.95, seed=2), filename="c.csv")
+    assert better.public_score > first.public_score
+    assert svc.leaderboard("demo").row_of("eve").score == better.public_score
+    assert svc.leaderboard("demo").row_of("eve").ci is None  # the Ladder hides intervals
+    svc.db.dispose()
+
+
+def test_teams_invite_join_merge_limit_and_leave(svc):
+    a, b, c = (student(svc, n) for n in ("amy", "bo", "cy"))
+    assert svc.create_team("demo", a, "Owls") == "Owls"
+    with pytest.raises(TeamError, match="taken"):
+        svc.create_team("demo", b, "Owls")
+    for _ in range(3):
+        svc.submit_file("demo", a, predictions(svc, 0.5), filename="s.csv")
+    for _ in range(3):
+        svc.submit_file("demo", b, predictions(svc, 0.6), filename="s.csv")
+    svc.invite("demo", a, "bo")
+    with pytest.raises(TeamError, match="has not invited you"):
+        svc.accept("demo", c, "Owls")
+    # 6 submissions together > 5 a day × 1 day: no merger today
+    with pytest.raises(TeamError, match=r"6 submissions together.*at most 5"):
+        svc.accept("demo", b, "Owls")
+    svc.clock.advance(days=1)
+    assert svc.accept("demo", b, "Owls") == "Owls"
+    team = svc.team("demo", b)
+    assert team.name == "Owls" and team.members == ["amy", "bo"]
+    assert len(svc.submissions("demo", a)) == 6  # bo's submissions came along
+    assert [r.team for r in svc.leaderboard("demo").rows] == ["Owls"]
+    assert svc.quota("demo", a).used == 0  # a new day
+    assert svc.leave("demo", b) == "bo"
+    assert svc.team("demo", a).members == ["amy"]
+    svc.clock.set(DEADLINE)
+    with pytest.raises(TeamError, match="merger deadline"):
+        svc.invite("demo", a, "cy")
+
+
+CRASH = textwrap.dedent("""
+    import datetime as dt, os, signal, sys
+    from leaderboard.clock import FrozenClock
+    from leaderboard.services import Service
+    svc = Service(sys.argv[1], sys.argv[2], clock=FrozenClock(dt.datetime.fromisoformat(sys.argv[3])))
+    who = svc.authenticate(sys.argv[4])
+    sub = svc.submit_file("demo", who, open(sys.argv[5], "rb").read(), filename="x.csv", score_now=False)
+    assert svc.claim(sub.id)  # scoring has begun ...
+    os.kill(os.getpid(), signal.SIGKILL)  # ... and the process dies
+""")
+
+
+def test_crash_during_scoring_leaves_it_pending_and_the_next_start_scores_it(svc, tmp_path):
+    token = svc.add_participant("zoe")
+    file = tmp_path / "p.csv"
+    file.write_bytes(predictions(svc, 0.7))
+    done = subprocess.run([sys.executable, "-c", CRASH, svc.db.url, str(svc.competitions_dir),
+                           svc.now().isoformat(), token, str(file)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert done.returncode == -9, done.stderr
+    zoe = svc.authenticate(token)
+    [view] = svc.submissions("demo", zoe)
+    assert view.status == "running" and view.counted
+    assert svc.score_pending("demo") == []  # its lease has not expired yet
+    svc.clock.advance(svc.lease + dt.timedelta(seconds=1))
+    restarted = Service(svc.db, svc.competitions_dir, clock=svc.clock)  # "the next start"
+    assert restarted.score_pending("demo") == [view.id]
+    after = restarted.submission(view.id)
+    assert after.status == "complete" and after.public_score > 0.5
+    with svc.db.read() as s:
+        assert s.scalar(select(Submission.attempts).where(Submission.id == view.id)) == 2
+
+
+def test_rescore_after_the_data_changes(svc):
+    una = student(svc, "una")
+    view = svc.submit_file("demo", una, predictions(svc, 0.8), filename="s.csv")
+    before = svc.submission(view.id)
+    assert svc.rescore("demo") == 1
+    again = svc.submission(view.id)
+    assert again.public_score == pytest.approx(before.public_score)
+    with svc.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Blob).where(Blob.submission_id == view.id)) == 1
+
+
+def test_alembic_schema_matches_the_models(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from leaderboard.db import Database
+    from leaderboard.models import Base
+
+    db = Database(db_url)
+    db.upgrade()
+    db.upgrade()  # idempotent
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    db.dispose()
