@@ -20,6 +20,7 @@ the command line below prints.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import io
@@ -27,15 +28,16 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -45,7 +47,7 @@ from .execution.errors import CoursebenchError
 if TYPE_CHECKING:
     import docker
 
-Log = Optional[Callable[[str], None]]
+Log = Callable[[str], None] | None
 WORKER_LABEL = "org.coursebench.worker-sha256"
 TARGET_LABEL = "org.coursebench.target"
 BASE_IMAGE = "coursebench-base:bookworm"
@@ -231,7 +233,12 @@ def download_wheels(requirements: Iterable[str], dest: Path, *, log: Log = None,
     cmd = [sys.executable, "-m", "pip", "download", "--dest", str(dest), "--only-binary=:all:",
            "--python-version", IMAGE_PYTHON, "--implementation", "cp",
            "--abi", f"cp{IMAGE_PYTHON.replace('.', '')}",
-           "--platform", f"manylinux_2_36_{machine}", "--progress-bar", "off"]
+           "--progress-bar", "off"]
+    # Every manylinux tag glibc 2.36 (bookworm) accepts; older pips do not expand them.
+    for minor in range(36, 16, -1):
+        cmd += ["--platform", f"manylinux_2_{minor}_{machine}"]
+    cmd += ["--platform", f"manylinux2014_{machine}", "--platform", f"manylinux2010_{machine}",
+            "--platform", f"manylinux1_{machine}"]
     for f in files:
         cmd += ["-r", str(f)]
     # The host's pip configuration (find-links, constraints for the host's own venv) is
@@ -405,6 +412,19 @@ def ensure(name: str = "runtime", *, engine: docker.DockerClient | None = None, 
     return build(name, engine=engine, offline=offline, tag=tag, log=log)
 
 
+def remove_superseded(engine: docker.DockerClient) -> list[str]:
+    """Remove untagged coursebench images (earlier builds of a tag, e.g. for an older
+    worker.py).  Build-stage layers are kept: they are the next build's cache."""
+    removed = []
+    for image in engine.images.list(filters={"dangling": True, "label": TARGET_LABEL}):
+        try:
+            engine.images.remove(image.id, noprune=False)
+            removed.append(image.id)
+        except Exception:  # still used by a container, or a parent of another image
+            continue
+    return removed
+
+
 def registry_reachable(engine: docker.DockerClient, image: str = "python:3.11-slim") -> bool:
     """Whether the engine can see ``image`` in its registry (a manifest lookup, no pull)."""
     try:
@@ -417,6 +437,77 @@ def registry_reachable(engine: docker.DockerClient, image: str = "python:3.11-sl
 def _say(log: Log, text: str) -> None:
     if log is not None:
         log(text)
+
+
+# ----------------------------------------------------------- a private engine
+
+
+@contextlib.contextmanager
+def private_engine(data_root: Path | None = None, *, start_timeout: float = 90.0) -> Iterator[str]:
+    """Start a throwaway ``dockerd`` for CI and benchmarks on a machine with no running
+    engine (root, Debian's docker.io); yield its address; stop it by pid at the end.
+
+    It has its own socket, exec root and pid file, and never creates a network
+    (``--bridge=none --iptables=false --ip-forward=false``): containers run with network
+    mode ``none`` and builds with ``host``.  ``data_root`` (default: a cached one under
+    :func:`cache_dir`, shared between runs, one daemon at a time by a lock; a private
+    temporary one while another holds it) keeps images between runs.
+    """
+    import fcntl
+
+    exe = shutil.which("dockerd")
+    if exe is None:
+        raise ImageError("dockerd is not installed (apt-get install docker.io)", step="engine")
+    if os.geteuid() != 0:
+        raise ImageError("starting a private dockerd needs root", step="engine")
+    private = None
+    lock = None
+    if data_root is None:
+        lock = open(cache_dir() / "docker.lock", "w")  # held while the engine runs
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            data_root = cache_dir() / "docker"
+        except BlockingIOError:
+            lock.close()
+            lock = None
+            data_root = private = Path(tempfile.mkdtemp(prefix="coursebench-docker-", dir="/var/tmp"))
+    run_dir = Path(tempfile.mkdtemp(prefix="cb-dockerd-", dir="/run" if os.path.isdir("/run") else None))
+    host = f"unix://{run_dir / 'docker.sock'}"
+    log_path = run_dir / "dockerd.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [exe, "--host", host, "--data-root", str(data_root), "--exec-root", str(run_dir / "exec"),
+             "--pidfile", str(run_dir / "dockerd.pid"),
+             "--bridge=none", "--iptables=false", "--ip-forward=false", "--ip-masq=false"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    try:
+        import docker
+
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                docker.DockerClient(base_url=host, timeout=10).ping()
+                break
+            except Exception as exc:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    tail = log_path.read_text(errors="replace")[-3000:]
+                    raise ImageError(f"dockerd did not start ({exc}); its log:\n{tail}", step="engine") from None
+                time.sleep(0.3)
+        yield host
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
+        if lock is not None:
+            lock.close()
 
 
 # -------------------------------------------------------------------------- CLI
@@ -432,15 +523,15 @@ cli = typer.Typer(
 
 @cli.command("build")
 def build_cmd(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Targets: runtime, lab, gpu.", show_default=False)] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="Targets: runtime, lab, gpu.", show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="runtime and lab, and gpu when this machine has a GPU.")] = False,
-    offline: Annotated[Optional[bool], typer.Option(
+    offline: Annotated[bool | None, typer.Option(
         "--offline/--online",
         help="Offline: local debootstrap base + host-downloaded wheels, no registry or index in the build. "
              "Default: offline when the engine cannot reach a registry.")] = None,
-    base: Annotated[Optional[str], typer.Option(help="Base image to build FROM (a tag or id in the engine).")] = None,
-    tag: Annotated[Optional[str], typer.Option(help="Tag for the image (one target only).")] = None,
-    host: Annotated[Optional[str], typer.Option(help="Docker engine, e.g. unix:///run/docker.sock (default: DOCKER_HOST).")] = None,
+    base: Annotated[str | None, typer.Option(help="Base image to build FROM (a tag or id in the engine).")] = None,
+    tag: Annotated[str | None, typer.Option(help="Tag for the image (one target only).")] = None,
+    host: Annotated[str | None, typer.Option(help="Docker engine, e.g. unix:///run/docker.sock (default: DOCKER_HOST).")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not reuse cached layers.")] = False,
 ) -> None:
     """Build images; print their ids.  Exit status 1 when a build failed."""
@@ -489,7 +580,7 @@ def build_cmd(
 def base_cmd(
     name: Annotated[str, typer.Option(help="Tag for the base image.")] = BASE_IMAGE,
     rebuild: Annotated[bool, typer.Option(help="Run debootstrap again even when cached.")] = False,
-    host: Annotated[Optional[str], typer.Option(help="Docker engine (default: DOCKER_HOST).")] = None,
+    host: Annotated[str | None, typer.Option(help="Docker engine (default: DOCKER_HOST).")] = None,
 ) -> None:
     """Make a Debian bookworm base image with Python 3.11 without any registry (root, debootstrap)."""
     from rich.console import Console
@@ -528,7 +619,7 @@ def wheels_cmd(
 
 @cli.command("status")
 def status_cmd(
-    host: Annotated[Optional[str], typer.Option(help="Docker engine (default: DOCKER_HOST).")] = None,
+    host: Annotated[str | None, typer.Option(help="Docker engine (default: DOCKER_HOST).")] = None,
 ) -> None:
     """Show which images exist and whether their worker matches this checkout."""
     from rich.console import Console

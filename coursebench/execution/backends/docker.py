@@ -93,7 +93,7 @@ class DockerSettings:
         return self.host or "the default socket (unix:///var/run/docker.sock)"
 
 
-_clients: dict[str | None, Any] = {}
+_clients: dict[tuple[str | None, int], Any] = {}
 _clients_lock = threading.Lock()
 _reaped: set[str | None] = set()
 
@@ -103,10 +103,10 @@ def engine_client(host: str | None, timeout: int = 60) -> docker_sdk.DockerClien
     import docker
 
     with _clients_lock:
-        engine = _clients.get(host)
+        engine = _clients.get((host, timeout))
         if engine is None:
             engine = docker.DockerClient(base_url=host, timeout=timeout) if host else docker.from_env(timeout=timeout)
-            _clients[host] = engine
+            _clients[(host, timeout)] = engine
         return engine
 
 

@@ -1,0 +1,11 @@
+# Docker images and the docker sandbox (see docker/README.md).
+.PHONY: images-runtime images-status test-docker
+
+images-runtime: install sysdeps-test          ## only the image submissions run in
+	$(PY) -m coursebench.images build runtime $(IMAGES_ARGS)
+
+images-status: install                        ## which images exist; stale ones need a rebuild
+	$(PY) -m coursebench.images status
+
+test-docker: install sysdeps-test             ## the docker tests (as root: their own dockerd)
+	$(PY) -m pytest tests/docker -q $(PYTEST_ARGS)
