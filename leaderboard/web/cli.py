@@ -1,0 +1,100 @@
+"""``coursebench serve``: the leaderboard web app and REST API with uvicorn.
+
+    coursebench serve                          # http://127.0.0.1:8000, the course's database
+    coursebench serve --host 0.0.0.0 --port 80 --db postgresql://user@host/course
+
+Students log in with their roster token (``coursebench compete tokens`` makes them).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def _secret(path: Path | None) -> str:
+    env = os.environ.get("COURSEBENCH_SECRET_KEY")
+    if env:
+        return env
+    from leaderboard.cli import config_dir
+
+    path = path or config_dir() / "server-secret"
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: the course's SQLite file).")] = None,
+    competitions: Annotated[Path | None, typer.Option(help="Folder of competitions (default: the course's).")] = None,
+    workers: Annotated[int, typer.Option(help="Background scoring threads (0: score nothing here).")] = 2,
+    lease: Annotated[float, typer.Option(help="Seconds a scorer may hold a submission before another retries it.")] = 1800,
+    max_upload: Annotated[str, typer.Option(help="Largest upload, e.g. 64M.")] = "64M",
+    submit_rate: Annotated[int, typer.Option(help="Submission attempts per user per minute.")] = 12,
+    backend: Annotated[str, typer.Option(help="Sandbox for notebook submissions (auto, bwrap, docker, ...).")] = "auto",
+    secret_file: Annotated[Path | None, typer.Option(help="Where the cookie-signing key is kept.")] = None,
+    test_clock: Annotated[bool, typer.Option("--test-clock", help="Tests and demos only: instructors may move "
+                                             "the server's clock (POST /api/v1/admin/clock).")] = False,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the leaderboard: pages for students and instructors, and the REST API (/api/v1)."""
+    import datetime as dt
+
+    import uvicorn
+
+    from coursebench.execution.limits import parse_size
+    from leaderboard.cli import _course_defaults, read_credentials
+    from leaderboard.errors import LeaderboardError
+    from leaderboard.services import Service
+
+    from .app import WebSettings, create_app
+    from .testclock import MovableClock
+
+    try:
+        default_db, default_comps = _course_defaults()
+    except Exception:
+        default_db, default_comps = None, None
+    creds = read_credentials()
+    url = db or os.environ.get("COURSEBENCH_DB") or creds.get("database") or default_db
+    folder = competitions or (Path(os.environ["COURSEBENCH_COMPETITIONS"]) if os.environ.get("COURSEBENCH_COMPETITIONS")
+                              else default_comps)
+    if url is None or folder is None:
+        console.print("[red]error:[/] no course.toml here; give --db and --competitions")
+        raise typer.Exit(2)
+    try:
+        limit = int(parse_size(max_upload) or 0)
+    except Exception:
+        console.print(f"[red]error:[/] --max-upload {max_upload!r} is not a size like 64M")
+        raise typer.Exit(2) from None
+    try:
+        service = Service(url, folder, backend=backend, lease=dt.timedelta(seconds=lease))
+    except LeaderboardError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    settings = WebSettings(secret_key=_secret(secret_file), max_upload_bytes=limit, submit_rate=submit_rate,
+                           workers=workers, test_clock=MovableClock() if test_clock else None)
+    app = create_app(service, settings)
+    pending = len(service.pending())
+    console.print(f"Serving {len(service.competitions())} competition(s) from {folder} on http://{host}:{port} "
+                  f"({service.db.dialect}; {workers} scoring worker(s); {pending} submission(s) waiting to be scored)")
+    if test_clock:
+        console.print("[yellow]--test-clock: instructors can move this server's clock[/]")
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
