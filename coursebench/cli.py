@@ -37,8 +37,10 @@ app = typer.Typer(
 SUBCOMMANDS = (
     "coursebench.grading.cli",
     "leaderboard.cli",
+    "leaderboard.web.cli",
     "coursebench.lectures",
     "coursebench.demo",
+    "coursebench.images",
 )
 
 STATUS_STYLE = {
@@ -185,9 +187,14 @@ def run_cmd(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     try:
-        from .execution import resolve
+        from .execution import known_backends, resolve
 
-        chosen, why = resolve(backend)
+        if cluster is not None:  # each Dask worker resolves the backend itself
+            if backend != "auto" and backend not in known_backends():
+                resolve(backend)  # raises UnknownBackend with the known names
+            chosen, why = backend, f"running on the Dask cluster at {cluster} (backend {backend} on each worker)"
+        else:
+            chosen, why = resolve(backend)
     except ExecutionError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -70,7 +70,7 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "returncode": {"type": ["integer", "null"]},
-                "stopped": {"enum": ["timeout", "oom", "cancelled", None]},
+                "stopped": {"type": ["string", "null"], "maxLength": 50},  # interpret() knows the values
                 "oom_kills": {"type": "integer", "minimum": 0},
                 "pids_refused": {"type": "integer", "minimum": 0},
                 "peak_memory": {"type": ["integer", "null"], "minimum": 0},
