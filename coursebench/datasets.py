@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import gzip
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ class Dataset:
 
     @property
     def n_samples(self) -> int:
-        return int(len(self.X))
+        return len(self.X)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -369,7 +370,7 @@ def _images(name: str, X: np.ndarray, y: np.ndarray, classes: list[str], descrip
 def _segments_distance(px: np.ndarray, py: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Distance from each pixel centre to the nearest of the segments ``points[i]→points[i+1]``."""
     best = np.full(px.shape, np.inf)
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         dx, dy = x1 - x0, y1 - y0
         t = np.clip(((px - x0) * dx + (py - y0) * dy) / (dx * dx + dy * dy + 1e-12), 0.0, 1.0)
         d = np.hypot(px - (x0 + t * dx), py - (y0 + t * dy))

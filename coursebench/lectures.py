@@ -65,10 +65,14 @@ class Lecture:
         meta = self._read().get("metadata", {}).get("coursebench", {})
         if meta.get("summary"):
             return str(meta["summary"])
+        paragraph: list[str] = []
         for line in self._first_markdown().splitlines():
-            if line.strip() and not line.startswith("#"):
-                return line.strip()
-        return ""
+            text = line.strip()
+            if text and not text.startswith("#"):
+                paragraph.append(text)
+            elif paragraph:
+                break
+        return " ".join(paragraph)
 
     def _read(self) -> dict[str, Any]:
         return json.loads(self.path.read_text(encoding="utf-8"))

@@ -164,7 +164,12 @@ def setup(
             versions.setdefault("tensorflow", _version_of("tensorflow") or "?")
 
     if style:
-        _apply_style()
+        font = _apply_style()
+        if font is None:
+            notes.append(
+                "no Korean font found, so Hangul in figures shows as boxes "
+                "(install one: apt-get install fonts-nanum, then restart the kernel)"
+            )
     if figures is not None:
         set_figures_dir(figures)
 
@@ -243,7 +248,22 @@ def gpu_devices(backend: str | None = None) -> list[str]:
     return found
 
 
-def _apply_style() -> None:
+KOREAN_FONTS = ("NanumGothic", "NanumBarunGothic", "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "AppleGothic", "UnDotum")
+
+
+def korean_font() -> str | None:
+    """The first installed font that has Hangul, from :data:`KOREAN_FONTS`."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in KOREAN_FONTS if name in installed), None)
+
+
+def _apply_style() -> str | None:
+    """Set rcParams; returns the Korean font put in front, or ``None`` when there is none
+    (then the "Glyph ... missing" warnings are silenced: the boxes say it already)."""
+    import warnings
+
     import matplotlib as mpl
     import numpy as np
 
@@ -266,6 +286,12 @@ def _apply_style() -> None:
             "font.size": 10,
         }
     )
+    font = korean_font()
+    if font:
+        mpl.rcParams["font.family"] = [font, "DejaVu Sans"]
+        mpl.rcParams["axes.unicode_minus"] = False  # Korean fonts often lack the minus glyph
+    else:
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from (current )?font", category=UserWarning)
     np.set_printoptions(precision=4, suppress=True, linewidth=100)
     _inline_in_kernel()
     try:
@@ -276,6 +302,7 @@ def _apply_style() -> None:
         pd.set_option("display.width", 120)
     except ImportError:
         pass
+    return font
 
 
 def _inline_in_kernel() -> None:
