@@ -1,124 +1,229 @@
-"""`coursebench demo`: the main job on the embedded defaults (SQLite, local sandbox).
+"""`coursebench demo`: the whole course on the embedded defaults (SQLite, local sandbox).
 
-The sandbox part: a batch of sample student notebooks — good ones and the usual
-trouble (an exception, an infinite loop, a memory bomb, a peek at the answer key, a cell
-that prints far too much) — runs through the sandboxed runner in parallel, and the
-result table shows what each one got and why.
+1. copies the course (``course.toml`` + the nbgrader course in ``assignments/``) into
+   ``build/demo/course`` so nothing in the repository changes;
+2. releases the demo labs (student versions + a zip for the LMS);
+3. hands in submissions from a simulated class of twelve (solved, partial, blank, broken,
+   late, and hostile: an infinite loop, a memory bomb, a peek at the solutions);
+4. autogrades them in the sandbox, in parallel, into nbgrader's gradebook;
+5. runs the midterm competition: every student submits prediction files, two of them a
+   notebook that is scored by k-fold cross-validation of its code; then the deadline
+   passes and the private leaderboard and the shake-up appear;
+6. writes the course report (CSV + plots) and prints the gradebook and the leaderboard;
+7. serves the leaderboard web app at http://127.0.0.1:8000 until Ctrl-C (``--no-serve``
+   skips it; `make test` runs the demo that way).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-SAMPLES: dict[str, tuple[str, list[str]]] = {
-    "regression": (
-        "Fits a linear regression on scikit-learn's diabetes data.",
-        [
-            "from sklearn.datasets import load_diabetes\nfrom sklearn.linear_model import LinearRegression\n"
-            "from sklearn.model_selection import cross_val_score",
-            "X, y = load_diabetes(return_X_y=True)\nscores = cross_val_score(LinearRegression(), X, y, cv=5, scoring='r2')\n"
-            "print(f'R² = {scores.mean():.3f} ± {scores.std():.3f}')",
-        ],
-    ),
-    "knn": (
-        "k-nearest neighbours on iris, with and without scaling.",
-        [
-            "from sklearn.datasets import load_iris\nfrom sklearn.neighbors import KNeighborsClassifier\n"
-            "from sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import StandardScaler\n"
-            "from sklearn.model_selection import cross_val_score",
-            "X, y = load_iris(return_X_y=True)\nfor k in (1, 5, 15):\n"
-            "    acc = cross_val_score(make_pipeline(StandardScaler(), KNeighborsClassifier(k)), X, y, cv=5).mean()\n"
-            "    print(f'k={k:2d}  accuracy={acc:.3f}')",
-        ],
-    ),
-    "plot": (
-        "Draws a figure (kept in the executed notebook).",
-        [
-            "import numpy as np\nimport matplotlib.pyplot as plt\nx = np.linspace(0, 6, 200)\n"
-            "plt.plot(x, np.sin(x), label='sin')\nplt.legend(); plt.title('회귀 regression?')\nplt.show()",
-        ],
-    ),
-    "typo": (
-        "A student's typo: NameError in cell 2.",
-        ["import numpy as np\ndata = np.arange(10)", "print(dat.mean())"],
-    ),
-    "infinite_loop": (
-        "Never finishes: stopped at the time limit, earlier outputs kept.",
-        ["print('training...')", "while True:\n    pass"],
-    ),
-    "memory_bomb": (
-        "Allocates until it hits the memory limit.",
-        ["blocks = []\nwhile True:\n    blocks.append(bytearray(64 * 2**20))"],
-    ),
-    "peek_at_answers": (
-        "Tries to read the course's answer key and gradebook.",
-        ["import pathlib\nfor p in ['ANSWERS', '/etc/shadow', str(pathlib.Path.home() / '.ssh')]:\n"
-         "    print(p, pathlib.Path(p).exists())\nopen('ANSWERS').read()"],
-    ),
-    "too_loud": (
-        "Prints 50 MB: the output is truncated with a note.",
-        ["for i in range(50):\n    print('x' * 2**20)", "print('done')"],
-    ),
-}
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_LABS = ("lab01", "lab03", "lab04")
+MIDTERMS = ("midterm-tabular", "wine-demo")
+UTC = dt.timezone.utc
 
 
-def write_samples(directory: Path, answers: Path) -> list[Path]:
-    import nbformat
-    from nbformat import v4
+@dataclass
+class DemoResult:
+    build: Path
+    course_dir: Path
+    grading: dict[str, Any] = field(default_factory=dict)
+    midterm: str = ""
+    submissions: list[Any] = field(default_factory=list)
+    leaderboard: Any = None
+    private: Any = None
+    shakeup: Any = None
+    report: Any = None
+    report_files: list[Path] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
+    db_url: str = ""
 
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, (description, cells) in SAMPLES.items():
-        nb = v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        sources = [c.replace("'ANSWERS'", repr(str(answers))) for c in cells]
-        nb.cells = [v4.new_markdown_cell(f"# {name}\n{description}"), *map(v4.new_code_cell, sources)]
-        path = directory / f"{name}.ipynb"
-        nbformat.write(nb, str(path))
-        paths.append(path)
-    return paths
+
+def copy_course(build: Path, labs: tuple[str, ...]) -> Path:
+    """A private copy of the course: course.toml, nbgrader config and the demo labs' sources."""
+    course = build / "course"
+    if course.exists():
+        shutil.rmtree(course)
+    (course / "assignments" / "source").mkdir(parents=True)
+    shutil.copy(REPO / "course.toml", course / "course.toml")
+    shutil.copy(REPO / "assignments" / "nbgrader_config.py", course / "assignments" / "nbgrader_config.py")
+    for lab in labs:
+        src = REPO / "assignments" / "source" / lab
+        if not src.is_dir():
+            known = sorted(p.name for p in (REPO / "assignments" / "source").iterdir() if p.is_dir())
+            raise typer.BadParameter(f"no assignment {lab!r}; known: {', '.join(known)}", param_hint="--labs")
+        shutil.copytree(src, course / "assignments" / "source" / lab)
+    shutil.copytree(REPO / "competitions", course / "competitions",
+                    ignore=shutil.ignore_patterns("data", "__pycache__"))
+    return course
 
 
-def run_sandbox_batch(build: Path, *, backend: str = "auto", workers: int | None = None, progress=True):
-    """Write the sample notebooks and run them; returns their results (input order)."""
-    from .execution import Job, Limits, run_many
+def grade_labs(course: Path, labs: tuple[str, ...], *, backend: str, workers: int | None, progress) -> dict:
+    from .config import load_course
+    from .demo_class import hand_in
+    from .grading.autograde import autograde
+    from .grading.course import open_course_dir
+    from .grading.release import release
 
-    answers = build / "instructor" / "ANSWER_KEY.txt"
-    answers.parent.mkdir(parents=True, exist_ok=True)
-    answers.write_text("the answers, which no notebook may read\n")
-    limits = Limits(timeout=20, memory="512M", output="2M", cpus=1, pids=128)
-    notebooks = write_samples(build / "notebooks", answers)
-    jobs = [Job(nb, limits=limits, backend=backend, output=build / "executed" / nb.name) for nb in notebooks]
-    return run_many(jobs, workers=workers, progress=progress, description="Sample notebooks")
+    cfg = load_course(course / "course.toml")
+    cd = open_course_dir(course / "assignments", course=cfg)
+    reports = {}
+    for lab in labs:
+        release(lab, course_dir=cd, zip_path=course.parent / "lms" / f"{lab}.zip")
+        hand_in(course / "assignments", lab, cfg.assignment(lab).due)
+        reports[lab] = autograde(lab, course_dir=cd, backend=backend, workers=workers,
+                                 progress=progress(lab) if progress else None)
+    return reports
+
+
+def prediction_file(ds_dir: Path, spec, skill: float, seed: int) -> bytes:
+    """What a participant of ``skill`` (0–1) would predict: fewer features and a simpler
+    model for the less skilled."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    train = pd.read_csv(ds_dir / "train.csv")
+    test = pd.read_csv(ds_dir / "test.csv")
+    sample = pd.read_csv(ds_dir / "sample_submission.csv")
+    features = [c for c in train.columns if c not in (spec.id_column, spec.target_column)]
+    rng = np.random.default_rng(seed)
+    keep = max(1, round(len(features) * (0.25 + 0.75 * skill)))
+    chosen = sorted(rng.choice(features, size=keep, replace=False).tolist())
+    X, Xt = train[chosen].copy(), test[chosen].copy()
+    for col in chosen:
+        if X[col].dtype == object or str(X[col].dtype).startswith("str"):
+            cats = pd.Categorical(X[col]).categories
+            X[col] = pd.Categorical(X[col], categories=cats).codes
+            Xt[col] = pd.Categorical(Xt[col], categories=cats).codes
+    params = {"max_iter": int(10 + 190 * skill), "learning_rate": 0.05 + 0.1 * skill, "random_state": seed}
+    y = train[spec.target_column]
+    out = sample.copy()
+    if spec.task == "regression":
+        out[spec.target_column] = HistGradientBoostingRegressor(**params).fit(X, y).predict(Xt)
+    else:
+        model = HistGradientBoostingClassifier(**params).fit(X, y)
+        if spec.task == "binary" and spec.metric in ("roc_auc", "log_loss"):
+            out[spec.target_column] = model.predict_proba(Xt)[:, 1]
+        else:
+            out[spec.target_column] = model.predict(Xt)
+    out = out.set_index(spec.id_column).loc[sample[spec.id_column]].reset_index()
+    return out.to_csv(index=False).encode()
+
+
+def run_midterm(build: Path, course: Path, *, backend: str, workers: int | None, on_step=None) -> DemoResult:
+    from leaderboard.clock import FrozenClock
+    from leaderboard.errors import LeaderboardError
+    from leaderboard.services import Service
+
+    from .config import load_course
+    from .demo_class import CLASS
+
+    cfg = load_course(course / "course.toml")
+    slug = next(s for s in MIDTERMS if (course / "competitions" / s / "competition.toml").exists())
+    db_path = build / "leaderboard.db"
+    if db_path.exists():
+        db_path.unlink()
+    url = f"sqlite:///{db_path}"
+    svc = Service(url, course / "competitions", backend=backend, workers=workers)
+    spec = svc.spec_of(slug)
+    clock = FrozenClock(spec.deadline - dt.timedelta(days=3))
+    svc.clock = clock
+    svc.prepare(slug)
+    result = DemoResult(build=build, course_dir=course, midterm=slug, db_url=url)
+    result.tokens["instructor"] = svc.add_participant("instructor", display_name="Instructor", role="instructor")
+    who = {}
+    for student in cfg.students:
+        result.tokens[student.id] = svc.add_participant(student.id, display_name=student.name)
+        who[student.id] = svc.authenticate(result.tokens[student.id])
+    public = course / "competitions" / slug / "data" / "public"
+    skills = {sid: (0.9 if kind in ("solved", "late") else 0.5 if kind == "partial" else 0.2)
+              for sid, kind in CLASS.items()}
+    for day in range(2):
+        for i, (sid, view) in enumerate(sorted(who.items())):
+            skill = min(1.0, skills.get(sid, 0.5) + 0.05 * day)
+            try:
+                sub = svc.submit_file(slug, view, prediction_file(public, spec, skill, seed=i + 31 * day),
+                                      message=f"day {day + 1}: skill {skill:.2f}", filename="predictions.csv")
+                result.submissions.append(sub)
+            except LeaderboardError as exc:
+                result.submissions.append(exc)
+            if on_step:
+                on_step(f"{sid} submitted predictions (day {day + 1})")
+        clock.advance(days=1)
+    baseline = course / "competitions" / slug / "baseline.ipynb"
+    if baseline.exists():
+        for sid in ("s01", "s02"):
+            if on_step:
+                on_step(f"{sid} submitted a notebook: {spec.folds} fold runs + 1 full run in the sandbox")
+            result.submissions.append(svc.submit_notebook(slug, who[sid], baseline, message="baseline notebook"))
+    result.leaderboard = svc.leaderboard(slug)
+    clock.set(spec.deadline + dt.timedelta(minutes=1))
+    result.private = svc.close(slug)
+    result.shakeup = svc.shakeup(slug)
+    export = svc.export(slug)
+    scores = build / "midterm_private.csv"
+    scores.write_text("student,private_score,rank\n" + "".join(
+        f"{r['participant']},{'' if r['private_score'] is None else r['private_score']},"
+        f"{'' if r['private_rank'] is None else r['private_rank']}\n" for r in export if r["participant"] != "instructor"))
+    result.grading["midterm_scores"] = scores
+    return result
+
+
+def write_course_report(result: DemoResult) -> None:
+    from .config import load_course
+    from .grading.report import course_grades, write_report
+
+    course = result.course_dir
+    cfg = load_course(course / "course.toml")
+    attendance = course / "attendance.csv"
+    lines = ["student,attended,total"]
+    for i, s in enumerate(cfg.students):
+        lines.append(f"{s.id},{15 - (i * 7) % 6},15")
+    attendance.write_text("\n".join(lines) + "\n")
+    refs = {c.slug for c in cfg.competitions}
+    scores = {slug: result.grading["midterm_scores"] for slug in refs} if refs else {}
+    report = course_grades(course_dir=course / "assignments", course=cfg, attendance=attendance,
+                           competition_scores=scores)
+    result.report = report
+    result.report_files = write_report(report, result.build / "report", course=cfg)
+
+
+def run_demo(build: Path, *, labs: tuple[str, ...] = DEFAULT_LABS, backend: str = "auto",
+             workers: int | None = None, progress=None, on_step=None) -> DemoResult:
+    """Everything but serving; returns what happened (the CLI prints it)."""
+    build.mkdir(parents=True, exist_ok=True)
+    course = copy_course(build, labs)
+    reports = grade_labs(course, labs, backend=backend, workers=workers, progress=progress)
+    result = run_midterm(build, course, backend=backend, workers=workers, on_step=on_step)
+    result.grading.update(reports)
+    write_course_report(result)
+    return result
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
         build: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path("build/demo"),
+        labs: Annotated[str, typer.Option(help="Comma-separated labs to release and grade.")] = ",".join(DEFAULT_LABS),
         backend: Annotated[str, typer.Option(help="Sandbox: auto, docker, bwrap or subprocess.")] = "auto",
-        workers: Annotated[Optional[int], typer.Option(help="Notebooks run at once.")] = None,
+        workers: Annotated[Optional[int], typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
+        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app at the end.")] = True,
+        host: Annotated[str, typer.Option(help="Address the web app listens on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
     ) -> None:
-        """Run the sample course: a batch of student notebooks through the sandbox."""
-        from rich.console import Console
+        """Run the sample course end to end: release, simulated class, sandboxed autograding,
+        the midterm competition, the course report — then serve the leaderboard."""
+        from .demo_show import show, serve_web
 
-        from .cli import failure_report, result_table
-        from .execution import resolve
-
-        console = Console()
-        chosen, why = resolve(backend)
-        console.rule("[bold]coursebench demo")
-        console.print(f"[dim]{why}[/]")
-        results = run_sandbox_batch(build, backend=chosen, workers=workers)
-        console.print(result_table(results, title="Sample student notebooks, run in the sandbox"))
-        for r in results:
-            if not r.ok:
-                console.print(failure_report(r))
-        console.print(
-            f"\nExecuted notebooks: [bold]{build / 'executed'}[/]. Every notebook ran with papermill inside "
-            f"the {chosen} sandbox with a 20 s limit, 512 MiB of memory and a 2 MiB output cap; "
-            "failures are reported with their cell and error, and one failure never stops the batch."
-        )
+        chosen = tuple(x.strip() for x in labs.split(",") if x.strip())
+        result = show(build, chosen, backend=backend, workers=workers)
+        if serve:
+            serve_web(result, host=host, port=port)
