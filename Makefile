@@ -38,7 +38,7 @@ demo: install sysdeps-demo
 	$(VENV)/bin/coursebench demo $(DEMO_ARGS)
 
 test: install sysdeps-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	PY=$(PY) scripts/run-tests.sh $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check coursebench leaderboard tests benchmarks
