@@ -26,6 +26,8 @@ import typer
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_LABS = ("lab01", "lab03", "lab04")
+DEMO_TIMEOUT = 120.0
+DEMO_CELL_TIMEOUT = 30.0
 MIDTERMS = ("midterm-tabular", "wine-demo")
 UTC = dt.timezone.utc
 
@@ -74,11 +76,14 @@ def grade_labs(course: Path, labs: tuple[str, ...], *, backend: str, workers: in
 
     cfg = load_course(course / "course.toml")
     cd = open_course_dir(course / "assignments", course=cfg)
+    # The demo's labs finish in seconds; tight limits stop the hostile students quickly
+    # (a real course keeps course.toml's limits).
+    limits = cfg.execution.limits(timeout=DEMO_TIMEOUT, cell_timeout=DEMO_CELL_TIMEOUT, memory="1G")
     reports = {}
     for lab in labs:
         release(lab, course_dir=cd, zip_path=course.parent / "lms" / f"{lab}.zip")
         hand_in(course / "assignments", lab, cfg.assignment(lab).due)
-        reports[lab] = autograde(lab, course_dir=cd, backend=backend, workers=workers,
+        reports[lab] = autograde(lab, course_dir=cd, backend=backend, workers=workers, limits=limits,
                                  progress=progress(lab) if progress else None)
     return reports
 

@@ -13,6 +13,7 @@ from coursebench.execution import availability
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)
 def test_demo_runs_the_course_end_to_end(tmp_path):
     if not availability("bwrap")[0]:
         pytest.skip("the demo's hostile students need a real sandbox: " + availability("bwrap")[1])
