@@ -50,7 +50,7 @@ HOSTILE = {
         "# Maybe the answers are lying around somewhere?\nimport glob, os\n"
         "targets = ['../../source', '../../../gradebook.db', '../../../submitted', {course!r}, '/root', '/home']\n"
         "found = {{t: os.path.exists(t) for t in targets}}\nprint(found)\n"
-        "print(glob.glob('/**/gradebook.db', recursive=True)[:5])\n"
+        "print(sorted(os.listdir('/')), glob.glob('/job/../*'))\n"
         "open({gradebook!r}, 'rb').read()\n"
     ),
 }
