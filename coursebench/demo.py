@@ -165,7 +165,7 @@ def run_midterm(build: Path, course: Path, *, backend: str, workers: int | None,
         clock.advance(days=1)
     baseline = course / "competitions" / slug / "baseline.ipynb"
     if baseline.exists():
-        for sid in ("s01", "s02"):
+        for sid in ("s01",):
             if on_step:
                 on_step(f"{sid} submitted a notebook: {spec.folds} fold runs + 1 full run in the sandbox")
             result.submissions.append(svc.submit_notebook(slug, who[sid], baseline, message="baseline notebook"))
