@@ -6,7 +6,7 @@
 3. hands in submissions from a simulated class of twelve (solved, partial, blank, broken,
    late, and hostile: an infinite loop, a memory bomb, a peek at the solutions);
 4. autogrades them in the sandbox, in parallel, into nbgrader's gradebook;
-5. runs the midterm competition: every student submits prediction files, two of them a
+5. runs the midterm competition: every student submits prediction files, one of them a
    notebook that is scored by k-fold cross-validation of its code; then the deadline
    passes and the private leaderboard and the shake-up appear;
 6. writes the course report (CSV + plots) and prints the gradebook and the leaderboard;

@@ -32,6 +32,15 @@ LECTURES = {
     "11": "11_keras_cnn",
     "12": "12_model_to_service",
 }
+# One line per lecture for `coursebench lectures list` (notebook metadata coursebench.summary).
+SUMMARIES = {
+    "07": "Perceptron and XOR, the MLP forward pass in NumPy, activation functions.",
+    "08": "Loss, gradient descent, backpropagation from scratch with a gradient check; a NumPy MLP on digits.",
+    "09": "Keras Sequential and functional APIs: compile, fit, evaluate, predict; three kinds of task.",
+    "10": "Initialisation, batch norm, dropout and L2, optimisers, LR schedules, callbacks, early stopping.",
+    "11": "Convolution and pooling from scratch, a CNN that beats an MLP, augmentation, filters and feature maps.",
+    "12": "Saving and loading, TFLite and quantisation (size, latency), a FastAPI prediction API, dynamic batching.",
+}
 
 
 def _clean(text: str) -> str:
@@ -70,6 +79,7 @@ def notebook(stem: str) -> nbformat.NotebookNode:
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python", "pygments_lexer": "ipython3"},
+        "coursebench": {"summary": SUMMARIES[number]},
     }
     nbformat.validate(nb)
     return nb

@@ -457,7 +457,7 @@ CELLS = [
             out = random_net_output(pts, f).reshape(g0.shape)
             ax.contourf(g0, g1, out > np.median(out), cmap="RdBu", alpha=0.6)
             ax.contour(g0, g1, out, levels=12, colors="k", linewidths=0.4, alpha=0.5)
-            ax.set_title(f"random 3-layer net, {name}")
+            ax.set_title(f"random net: {name}")
             ax.set_aspect("equal")
         save_fig(fig, "07_random_networks")
         plt.show()
