@@ -15,9 +15,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbformat import v4
-
 from common import Row
+from nbformat import v4
 
 SKLEARN_CELLS = [
     "from sklearn.datasets import load_breast_cancer\nfrom sklearn.linear_model import LogisticRegression\n"

@@ -11,7 +11,7 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -150,11 +150,11 @@ def failure_report(r) -> str:
 def run_cmd(
     notebooks: Annotated[list[Path], typer.Argument(help="Notebooks to run.", show_default=False)],
     output: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("-o", "--output", help="Where executed notebooks go: a .ipynb path (one notebook) or a directory."),
     ] = None,
     param: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "-p",
             "--parameter",
@@ -164,12 +164,12 @@ def run_cmd(
     ] = None,
     backend: Annotated[str, typer.Option(help="Sandbox: auto, docker, bwrap or subprocess.")] = "auto",
     timeout: Annotated[float, typer.Option(help="Seconds for each whole notebook.")] = 600,
-    cell_timeout: Annotated[Optional[float], typer.Option(help="Seconds for any one cell.")] = None,
+    cell_timeout: Annotated[float | None, typer.Option(help="Seconds for any one cell.")] = None,
     memory: Annotated[str, typer.Option(help="Memory per notebook, e.g. 512M, 2G.")] = "2G",
     cpus: Annotated[float, typer.Option(help="CPU cores per notebook.")] = 1.0,
     gpus: Annotated[int, typer.Option(help="GPUs per notebook.")] = 0,
-    workers: Annotated[Optional[int], typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
-    cluster: Annotated[Optional[str], typer.Option(help="Run on a Dask scheduler, e.g. tcp://host:8786.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
+    cluster: Annotated[str | None, typer.Option(help="Run on a Dask scheduler, e.g. tcp://host:8786.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result object per notebook.")] = False,
 ) -> None:
     """Run notebooks with papermill inside a sandbox, in parallel, with limits.

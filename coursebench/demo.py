@@ -20,7 +20,7 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -219,14 +219,14 @@ def register(app: typer.Typer) -> None:
         build: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path("build/demo"),
         labs: Annotated[str, typer.Option(help="Comma-separated labs to release and grade.")] = ",".join(DEFAULT_LABS),
         backend: Annotated[str, typer.Option(help="Sandbox: auto, docker, bwrap or subprocess.")] = "auto",
-        workers: Annotated[Optional[int], typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
+        workers: Annotated[int | None, typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
         serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app at the end.")] = True,
         host: Annotated[str, typer.Option(help="Address the web app listens on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
     ) -> None:
         """Run the sample course end to end: release, simulated class, sandboxed autograding,
         the midterm competition, the course report — then serve the leaderboard."""
-        from .demo_show import show, serve_web
+        from .demo_show import serve_web, show
 
         chosen = tuple(x.strip() for x in labs.split(",") if x.strip())
         result = show(build, chosen, backend=backend, workers=workers)

@@ -318,7 +318,7 @@ def run(job_dir: str) -> tuple[dict, object]:
             start_timeout=job.get("start_timeout", 60),
             km=km,
         )
-    except BaseException as exc:  # noqa: BLE001 - everything is reported, nothing raised
+    except BaseException as exc:
         name = type(exc).__name__
         if STATE.timed_out:
             result["status"] = "timeout"
