@@ -384,7 +384,7 @@ class DockerBackend(Backend):
                         stopped = "timeout"
                         break
                     if now >= next_sample:
-                        next_sample = now + 1.0
+                        next_sample = now + 0.25  # peak memory: the cgroup goes with the container
                         if memory_file is None:
                             memory_file = self._memory_file(engine, container.id)
                         peak = max(peak, _read_int(memory_file))
@@ -397,8 +397,12 @@ class DockerBackend(Backend):
                 stopped = "cancelled"
                 raise
             finally:
+                if stopped == "cancelled":
+                    # An interrupt may have cut an HTTP exchange with the engine short, leaving
+                    # the cached client's connection unusable: clean up with a fresh one.
+                    engine = _fresh_client(settings.host)
                 if stopped:
-                    _quietly(container.kill)
+                    _quietly(lambda: engine.api.kill(container.id))
                 status = _wait(engine, container.id)
                 reader.join(5)
                 if reader.is_alive():
@@ -421,7 +425,7 @@ class DockerBackend(Backend):
             )
         finally:
             if container is not None:
-                _remove(container)
+                _remove(_fresh_client(settings.host), container.id)
 
     def spec(self, job: JobDir, image: str, *, user: str, labels: dict[str, str]) -> dict[str, Any]:
         """The container for ``job`` (see :func:`container_spec`)."""
@@ -451,10 +455,17 @@ def _wait(engine: Any, container_id: str) -> int | None:
         return None
 
 
-def _remove(container: Any) -> None:
+def _fresh_client(host: str | None, timeout: int = 20) -> Any:
+    """An uncached client with a short timeout, for cleaning up after an interrupt."""
+    import docker
+
+    return docker.DockerClient(base_url=host, timeout=timeout) if host else docker.from_env(timeout=timeout)
+
+
+def _remove(engine: Any, container_id: str) -> None:
     for _ in range(3):
         try:
-            container.remove(force=True, v=True)
+            engine.api.remove_container(container_id, force=True, v=True)
             return
         except Exception as exc:
             if "No such container" in str(exc) or "is already in progress" in str(exc):
