@@ -83,14 +83,10 @@ def print_boards(result: DemoResult) -> None:
 
 def print_report(result: DemoResult) -> None:
     report = result.report
-    table = Table(title="Course grades (labs 20%, midterm 35%, final 35%, attendance 10%)", title_justify="left")
-    shown = ["student_id", "name", *report.weights, "total", "letter"]
-    for col in shown:
-        table.add_column(col)
-    for row in report.rows:
-        table.add_row(*["" if row.get(c) is None else (f"{row[c]:.1f}" if isinstance(row[c], float) else str(row[c]))
-                        for c in shown])
-    console.print(table)
+    from .grading.cli import grades_table
+
+    weights = ", ".join(f"{k} {v:.0%}" for k, v in report.weights.items())
+    console.print(grades_table(report, title=f"Course grades ({weights})"))
     unreleased = [w.split(":")[0] for w in report.warnings if "not released yet" in w]
     for warning in report.warnings:
         if "not released yet" not in warning:

@@ -242,15 +242,20 @@ def report(
         files = write_report(result, output, fmt=fmt, course=open_course_dir(course_dir).course, plots=not no_plots)
     except GradingError as exc:
         _fail(exc)
-    table = Table(title="Course grades", title_justify="left")
-    shown = ["student_id", "name", *result.weights, "total", "letter"]
-    for column in shown:
-        table.add_column(column)
-    for row in result.rows:
-        table.add_row(*["" if row.get(c) is None else (f"{row[c]:.1f}" if isinstance(row[c], float) else str(row[c]))
-                        for c in shown])
-    console.print(table)
+    console.print(grades_table(result))
     for w in result.warnings:
         console.print(f"  [yellow]•[/] {w}")
     console.print(f"wrote {files[0]}" + (f" and {len(files) - 1} plot(s) in {files[0].parent / 'plots'}"
                                          if len(files) > 1 else ""))
+
+
+def grades_table(report, title: str = "Course grades") -> Table:
+    """Per-category percentages, the weighted total and the letter, one row per student."""
+    table = Table(title=title, title_justify="left")
+    shown = ["student_id", "name", *report.weights, "total", "letter"]
+    for column in shown:
+        table.add_column(column)
+    for row in report.rows:
+        table.add_row(*["" if row.get(c) is None else (f"{row[c]:.1f}" if isinstance(row[c], float) else str(row[c]))
+                        for c in shown])
+    return table

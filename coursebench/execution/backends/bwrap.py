@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..job import JobDir
 from . import register
-from .process import ProcessBackend, pick_sandbox_uid, python_for_sandbox, sandbox_env
+from .process import ProcessBackend, chown_tree, pick_sandbox_uid, python_for_sandbox, sandbox_env
 
 ETC_FILES = (
     "/etc/alternatives",
@@ -128,7 +128,7 @@ class BwrapBackend(ProcessBackend):
         if root:
             uid = job.sandbox_uid
             assert uid is not None
-            _chown_tree(job.path, uid)
+            chown_tree(job.path, uid)
             limit = job.limits.pids
             drop = [
                 "setpriv",
@@ -169,11 +169,3 @@ def _parents(path: str, made: set[str]) -> list[str]:
             made.add(current)
     made.add(path)
     return args
-
-
-def _chown_tree(path: Path, uid: int) -> None:
-    os.chown(path, uid, uid)
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in dirnames + filenames:
-            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
-    os.chmod(path, 0o700)

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..job import WORKER_PATH, JobDir
 from . import Backend, Outcome, register
-from .process import HARD_KILL_GRACE, LOG_TAIL_BYTES, _dir_size, pick_sandbox_uid, sandbox_env
+from .process import HARD_KILL_GRACE, LOG_TAIL_BYTES, _dir_size, chown_tree, pick_sandbox_uid, sandbox_env
 
 if TYPE_CHECKING:
     import docker as docker_sdk
@@ -344,7 +344,7 @@ class DockerBackend(Backend):
         if os.geteuid() == 0:
             if job.sandbox_uid is None:
                 job.sandbox_uid = pick_sandbox_uid()
-            _chown_tree(job.path, job.sandbox_uid)
+            chown_tree(job.path, job.sandbox_uid)
             user = f"{job.sandbox_uid}:{job.sandbox_uid}"
         else:
             user = f"{os.getuid()}:{os.getgid()}"
@@ -478,11 +478,3 @@ def _quietly(fn: Any) -> Any:
         return fn()
     except Exception:
         return None
-
-
-def _chown_tree(path: Path, uid: int) -> None:
-    os.chown(path, uid, uid)
-    for dirpath, dirnames, filenames in os.walk(path):
-        for name in dirnames + filenames:
-            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
-    os.chmod(path, 0o700)

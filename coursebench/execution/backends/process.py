@@ -291,3 +291,12 @@ def python_for_sandbox() -> tuple[str, list[Path]]:
     exe = sys.executable
     dirs = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix)}
     return exe, sorted(dirs)
+
+
+def chown_tree(path: Path, uid: int) -> None:
+    """Give the job directory to the sandbox uid (and only it: mode 0700)."""
+    os.chown(path, uid, uid)
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in dirnames + filenames:
+            os.chown(os.path.join(dirpath, name), uid, uid, follow_symlinks=False)
+    os.chmod(path, 0o700)
