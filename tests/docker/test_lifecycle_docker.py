@@ -102,7 +102,12 @@ def _child_with_a_running_container(engine) -> tuple[subprocess.Popen, str]:
 def test_ctrl_c_removes_the_container(docker_backend, docker_engine):
     child, _ = _child_with_a_running_container(docker_engine)
     child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
+    try:
+        out, err = child.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        child.kill()  # never leave it (and its container) to the next test
+        out, err = child.communicate()
+        pytest.fail("the interrupted process did not exit within 120 s: " + err.decode()[-2000:])
     assert child.returncode == 130, err.decode()[-2000:]
     assert b"interrupted" in out
     assert sandbox_containers(docker_engine) == []

@@ -399,11 +399,15 @@ class DockerBackend(Backend):
             finally:
                 if stopped == "cancelled":
                     # An interrupt may have cut an HTTP exchange with the engine short, leaving
-                    # the cached client's connection unusable: clean up with a fresh one.
+                    # the cached client's connection unusable: with a fresh one, remove the
+                    # container at once (force kills it) instead of waiting for it to stop.
                     engine = _fresh_client(settings.host)
-                if stopped:
-                    _quietly(lambda: engine.api.kill(container.id))
-                status = _wait(engine, container.id)
+                    _remove(engine, container.id)
+                    status = None
+                else:
+                    if stopped:
+                        _quietly(lambda: engine.api.kill(container.id))
+                    status = _wait(engine, container.id)
                 reader.join(5)
                 if reader.is_alive():
                     _quietly(stream.close)
