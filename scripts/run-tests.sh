@@ -14,6 +14,9 @@ for d in "${HEAVY[@]}"; do ignore+=("--ignore=$d"); done
 started=$(date +%s)
 "$PY" -m pytest -p no:cacheprovider "${HEAVY[@]}" >build/test-logs/lane2.log 2>&1 &
 lane2=$!
+# Lane 2 runs in the background of a non-interactive shell, so it ignores SIGINT: pass a
+# Ctrl-C on to it ourselves.
+trap 'kill -TERM "$lane2" 2>/dev/null; exit 130' INT TERM
 "$PY" -m pytest "${ignore[@]}"
 lane1_rc=$?
 wait "$lane2"

@@ -69,7 +69,10 @@ def test_cancel_kills_and_removes_the_container(docker_backend, docker_engine):
 
 
 CHILD = textwrap.dedent("""
-    import sys
+    import signal, sys
+    # A background job of a non-interactive shell (the test suite's second lane) starts with
+    # SIGINT ignored, and children inherit that; a person's Ctrl-C is what we simulate here.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from nbformat import v4
     from coursebench.execution import Limits, run_notebook
     nb = v4.new_notebook()

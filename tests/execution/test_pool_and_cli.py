@@ -97,7 +97,8 @@ def test_ctrl_c_kills_every_sandbox(bwrap_backend, tmp_path):
     for i in range(3):
         write_nb(tmp_path / f"loop{i}.ipynb", "import time\nwhile True:\n    time.sleep(0.1)")
     script = (
-        "import sys; from pathlib import Path\n"
+        "import signal, sys; from pathlib import Path\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # as in an interactive shell\n"
         "from coursebench.execution import Job, Limits, run_many\n"
         f"jobs = [Job(p, limits=Limits(timeout=120), backend='{bwrap_backend}') "
         f"for p in sorted(Path({str(tmp_path)!r}).glob('*.ipynb'))]\n"
