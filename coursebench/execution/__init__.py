@@ -8,11 +8,11 @@
 
 from .backends import Outcome, availability, known_backends, resolve
 from .errors import BackendUnavailable, ExecutionError, NotebookInputError, UnknownBackend
-from .job import Job
+from .job import Job, JobGroup
 from .limits import Limits, format_size, parse_size
 from .pool import GPUSlots, detect_gpus, run_many
 from .result import STATUSES, ExecutionResult
-from .runner import run_job, run_notebook
+from .runner import run_group, run_job, run_notebook
 
 __all__ = [
     "STATUSES",
@@ -21,6 +21,7 @@ __all__ = [
     "ExecutionResult",
     "GPUSlots",
     "Job",
+    "JobGroup",
     "Limits",
     "NotebookInputError",
     "Outcome",
@@ -31,6 +32,7 @@ __all__ = [
     "known_backends",
     "parse_size",
     "resolve",
+    "run_group",
     "run_job",
     "run_many",
     "run_notebook",

@@ -10,6 +10,10 @@ The job directory is all a sandbox sees of the host (besides a read-only runtime
       executed.ipynb     written by papermill as cells finish (autosave)
       result.json        written by the worker at the end (for people)
 
+A :class:`JobGroup` directory holds ``input-N.ipynb``, ``parameters-N.json``,
+``executed-N.ipynb`` and ``result-N.json`` for each of its notebooks, and lists them in
+``job.json`` under ``"notebooks"``.
+
 The host never trusts what is on disk afterwards: the worker's answer arrives over a
 private channel (see ``worker.py``) and is validated before use.
 """
@@ -63,6 +67,43 @@ class Job:
 
 
 @dataclass
+class JobGroup:
+    """Several notebooks run one after another in ONE sandbox: what nbgrader does with
+    the notebooks of one submission, at the cost of one sandbox and one worker instead
+    of one per notebook.  Each notebook gets a fresh kernel, its own parameters, output
+    and limits (``timeout``, ``cell_timeout`` and ``output`` apply to each notebook;
+    ``memory``, ``cpus``, ``pids`` and ``disk`` to the sandbox, which never runs two of
+    them at once); every process a notebook leaves behind is killed before the next one
+    starts.  They share ``files/`` (the working directory), so a file one notebook
+    writes is there for the next, as in a submission directory.
+
+    ``run_many`` accepts groups beside jobs and returns one result per notebook, in
+    order.  The first job's ``limits``, ``backend``, ``kernel_name`` and ``keep`` hold for
+    the group; the ``files`` of all jobs are copied in.  On a Dask cluster a group's
+    notebooks run as separate jobs.
+    """
+
+    jobs: Sequence[Job]
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        self.jobs = list(self.jobs)
+        if not self.jobs:
+            raise ValueError("a JobGroup needs at least one job")
+
+    def display_name(self) -> str:
+        return self.name or self.jobs[0].display_name()
+
+    @property
+    def limits(self) -> Limits:
+        return self.jobs[0].limits
+
+    @property
+    def backend(self) -> str:
+        return self.jobs[0].backend
+
+
+@dataclass
 class JobDir:
     """A prepared job directory on the host."""
 
@@ -72,6 +113,8 @@ class JobDir:
     notebook: Any
     sandbox_uid: int | None = None
     gpu_devices: list[str] = field(default_factory=list)
+    members: list[Any] = field(default_factory=list)
+    """For a group: one ``(job, notebook, per-notebook limits)`` per notebook, in order."""
 
     @property
     def work(self) -> Path:
@@ -152,19 +195,7 @@ def prepare(job: Job, limits: Limits | None = None) -> JobDir:
     try:
         work = path / "files"
         work.mkdir()
-        for spec in job.files:
-            src, name = (spec if isinstance(spec, tuple) else (spec, Path(spec).name))
-            src = Path(src)
-            dest = work / name
-            if Path(name).is_absolute() or ".." in Path(name).parts:
-                raise NotebookInputError(f"input file name {name!r} must be a plain relative name")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            if src.is_dir():
-                shutil.copytree(src, dest)
-            elif src.is_file():
-                shutil.copyfile(src, dest)
-            else:
-                raise NotebookInputError("input file does not exist", path=str(src))
+        _copy_files(job.files, work)
         nbformat.write(nb, str(path / "input.ipynb"))
         (path / "parameters.json").write_text(json.dumps(dict(job.parameters), default=str))
         settings = {
@@ -180,6 +211,80 @@ def prepare(job: Job, limits: Limits | None = None) -> JobDir:
         shutil.rmtree(path, ignore_errors=True)
         raise
     return JobDir(path=path, job=job, limits=limits, notebook=nb)
+
+
+def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
+    """Create one job directory for the runnable notebooks of ``group``.
+
+    ``invalid`` collects ``{index: message}`` for notebooks that cannot run (they are
+    left out of the directory).  Raises :class:`NotebookInputError` when no notebook of
+    the group can run, or an input file is bad (that concerns them all).
+    """
+    import dataclasses
+
+    import nbformat
+
+    first = group.jobs[0]
+    members, loaded = [], []
+    for index, job in enumerate(group.jobs):
+        try:
+            loaded.append((index, job, load_notebook(job.notebook)))
+        except NotebookInputError as exc:
+            invalid[index] = str(exc)  # type: ignore[index]
+    if not loaded:
+        raise NotebookInputError("no notebook of the group can run: " + "; ".join(invalid.values()))
+    limits = first.limits
+    sandbox = dataclasses.replace(
+        limits,
+        timeout=sum(job.limits.timeout for _, job, _ in loaded),
+        output=(sum(job.limits.output or 0 for _, job, _ in loaded) or limits.output),
+    )
+    path = Path(tempfile.mkdtemp(prefix=f"{_safe(group.display_name())}-", dir=job_root()))
+    try:
+        work = path / "files"
+        work.mkdir()
+        for job in group.jobs:
+            _copy_files(job.files, work)
+        entries = []
+        for position, (index, job, nb) in enumerate(loaded):
+            nbformat.write(nb, str(path / f"input-{position}.ipynb"))
+            (path / f"parameters-{position}.json").write_text(json.dumps(dict(job.parameters), default=str))
+            entries.append({
+                "input": f"input-{position}.ipynb",
+                "parameters": f"parameters-{position}.json",
+                "output": f"executed-{position}.ipynb",
+                "result": f"result-{position}.json",
+                "timeout": job.limits.timeout,
+                "cell_timeout": job.limits.cell_timeout,
+                "output_limit": job.limits.output,
+                "start_timeout": min(60.0, job.limits.timeout),
+                "name": job.display_name(),
+            })
+            members.append((index, job, nb))
+        settings = {"kernel_name": first.kernel_name, "id": uuid.uuid4().hex, "notebooks": entries}
+        (path / "job.json").write_text(json.dumps(settings))
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    dummy = Job(notebook=members[0][2], limits=sandbox, name=group.display_name(),
+                backend=first.backend, kernel_name=first.kernel_name, keep=first.keep)
+    return JobDir(path=path, job=dummy, limits=sandbox, notebook=members[0][2], members=members)
+
+
+def _copy_files(specs: Sequence[FileSpec], work: Path) -> None:
+    for spec in specs:
+        src, name = (spec if isinstance(spec, tuple) else (spec, Path(spec).name))
+        src = Path(src)
+        dest = work / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise NotebookInputError(f"input file name {name!r} must be a plain relative name")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dest, dirs_exist_ok=True)
+        elif src.is_file():
+            shutil.copyfile(src, dest)
+        else:
+            raise NotebookInputError("input file does not exist", path=str(src))
 
 
 def _safe(name: str) -> str:

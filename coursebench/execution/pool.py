@@ -20,9 +20,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from .job import Job
+from .job import Job, JobGroup
 from .result import ExecutionResult
-from .runner import run_job
+from .runner import run_group, run_job
 
 log = logging.getLogger("coursebench.execution")
 ProgressCallback = Callable[[int, int, ExecutionResult], None]
@@ -92,7 +92,7 @@ class PoolStats:
 
 
 def run_many(
-    jobs: Iterable[Job],
+    jobs: Iterable[Job | JobGroup],
     *,
     workers: int | None = None,
     progress: bool | ProgressCallback = True,
@@ -100,6 +100,7 @@ def run_many(
     retries: int = 1,
     cluster: str | Any | None = None,
     description: str = "Running notebooks",
+    total: int | None = None,
 ) -> list[ExecutionResult]:
     """Run ``jobs`` concurrently; return their results in input order.
 
@@ -109,72 +110,107 @@ def run_many(
     :func:`detect_gpus` finds).  A job whose sandbox failed to start (not the notebook's
     fault) is retried up to ``retries`` times.
 
+    An item may be a :class:`JobGroup`: its notebooks run one after another in one
+    sandbox and give one result each (so the list of results is as long as the jobs
+    inside).  ``jobs`` may be a lazy iterable (a generator): items are taken as slots
+    free up, a few ahead, so preparing the next job overlaps with running the current
+    ones; pass ``total`` (the number of results) for the progress bar then.
+
     ``cluster`` (a Dask scheduler address such as ``"tcp://host:8786"``, a
     ``distributed.Client`` or a Dask cluster object) runs every job as a Dask task on
     that cluster instead (see :mod:`coursebench.execution.distributed`); ``workers`` and
     ``gpus`` are then the cluster's business (workers started with ``--resources GPU=N``).
+    A group's notebooks run there as separate jobs.
     """
-    jobs = list(jobs)
     if cluster is not None:
         from .distributed import run_many_on_cluster
 
-        return run_many_on_cluster(jobs, cluster, progress=progress, retries=retries, description=description)
-    if not jobs:
-        return []
+        flat = [job for item in jobs for job in (item.jobs if isinstance(item, JobGroup) else [item])]
+        return run_many_on_cluster(flat, cluster, progress=progress, retries=retries, description=description)
+    if isinstance(jobs, Sequence):
+        total = sum(len(item.jobs) if isinstance(item, JobGroup) else 1 for item in jobs)
+        if not total:
+            return []
     workers = max(1, workers or os.cpu_count() or 1)
     slots = gpus if isinstance(gpus, GPUSlots) else GPUSlots(detect_gpus() if gpus is None else gpus)
     cancel = threading.Event()
-    results: list[ExecutionResult | None] = [None] * len(jobs)
+    results: list[list[ExecutionResult] | None] = []
 
-    def one(job: Job) -> ExecutionResult:
+    def attempts(name: str, call: Callable[[], list[ExecutionResult]]) -> list[ExecutionResult]:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                batch = call()
+            except Exception as exc:  # a bug or an infrastructure failure
+                log.exception("job %s failed in the runner", name)
+                batch = [ExecutionResult(
+                    name=name,
+                    status="killed",
+                    message=f"the runner failed: {type(exc).__name__}: {exc}",
+                    infrastructure_failure=True,
+                )]
+            for result in batch:
+                result.attempts = attempt
+            if not any(r.infrastructure_failure for r in batch) or attempt > retries or cancel.is_set():
+                return batch
+            log.warning("retrying %s after an infrastructure failure: %s", name,
+                        next(r.message for r in batch if r.infrastructure_failure))
+
+    def one(item: Job | JobGroup) -> list[ExecutionResult]:
+        members = item.jobs if isinstance(item, JobGroup) else [item]
         devices: list[str] = []
         try:
-            devices = slots.acquire(job.limits.gpus, cancel)
+            devices = slots.acquire(item.limits.gpus, cancel)
         except ValueError as exc:
-            return ExecutionResult(name=job.display_name(), status="invalid", message=str(exc))
+            return [ExecutionResult(name=j.display_name(), status="invalid", message=str(exc)) for j in members]
         try:
-            attempt = 0
-            while True:
-                attempt += 1
-                try:
-                    result = run_job(job, cancel=cancel, gpu_devices=devices)
-                except Exception as exc:  # a bug or an infrastructure failure
-                    log.exception("job %s failed in the runner", job.display_name())
-                    result = ExecutionResult(
-                        name=job.display_name(),
-                        status="killed",
-                        message=f"the runner failed: {type(exc).__name__}: {exc}",
-                        infrastructure_failure=True,
-                    )
-                result.attempts = attempt
-                if not result.infrastructure_failure or attempt > retries or cancel.is_set():
-                    return result
-                log.warning("retrying %s after an infrastructure failure: %s",
-                            job.display_name(), result.message)
+            if isinstance(item, JobGroup):
+                batch = attempts(item.display_name(),
+                                 lambda: run_group(item, cancel=cancel, gpu_devices=devices))
+                if len(batch) != len(members):  # the runner itself failed: same verdict for all
+                    batch = [ExecutionResult(**{**batch[0].__dict__, "name": j.display_name()}) for j in members]
+                return batch
+            return attempts(item.display_name(), lambda: [run_job(item, cancel=cancel, gpu_devices=devices)])
         finally:
             slots.release(devices)
 
     callback: ProgressCallback | None = progress if callable(progress) else None
-    bar = _RichBar(description, len(jobs)) if progress is True else None
+    bar = _RichBar(description, total) if progress is True else None
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coursebench-slot")
     futures: dict[Future, int] = {}
+    source = iter(jobs)
+    exhausted = False
+    ahead = workers + 1  # items submitted but not finished: a slot never waits for the caller
     try:
         if bar:
             bar.start()
-        for index, job in enumerate(jobs):
-            futures[pool.submit(one, job)] = index
-        pending = set(futures)
+        pending: set[Future] = set()
         done_count = 0
-        while pending:
+        while True:
+            while not exhausted and len(pending) < ahead:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                results.append(None)
+                future = pool.submit(one, item)
+                futures[future] = len(results) - 1
+                pending.add(future)
+            if not pending:
+                break
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 index = futures[future]
-                results[index] = future.result()
-                done_count += 1
-                if bar:
-                    bar.advance(results[index])
-                if callback:
-                    callback(done_count, len(jobs), results[index])  # type: ignore[arg-type]
+                batch = future.result()
+                results[index] = batch
+                for result in batch:
+                    done_count += 1
+                    if bar:
+                        bar.advance(result)
+                    if callback:
+                        callback(done_count, total or 0, result)
     except BaseException:
         cancel.set()
         for future in futures:
@@ -185,11 +221,11 @@ def run_many(
         if bar:
             bar.stop()
         pool.shutdown(wait=True)
-    return [r for r in results if r is not None]
+    return [r for batch in results if batch is not None for r in batch]
 
 
 class _RichBar:
-    def __init__(self, description: str, total: int) -> None:
+    def __init__(self, description: str, total: int | None) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -35,6 +35,7 @@ RESULT_SCHEMA: dict[str, Any] = {
         },
         "message": {"type": "string", "maxLength": 10_000},
         "worker_seconds": {"type": "number", "minimum": 0},
+        "kernel_exit": {"type": ["integer", "null"]},
     },
     "additionalProperties": False,
 }

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import backends
 from .errors import NotebookInputError
-from .job import Job, JobDir, prepare
+from .job import Job, JobDir, JobGroup, prepare, prepare_group
 from .limits import Limits, format_size
 from .result import ExecutionResult, cell_label, validate_result
 
@@ -81,11 +81,108 @@ def run_job(
         jobdir.cleanup()
 
 
+def run_group(
+    group: JobGroup,
+    *,
+    cancel: threading.Event | None = None,
+    gpu_devices: list[str] | None = None,
+) -> list[ExecutionResult]:
+    """Run the notebooks of ``group`` in one sandbox; one result per job, in order."""
+    cancel = cancel or threading.Event()
+    started = time.monotonic()
+    count = len(group.jobs)
+    try:
+        backend_name, why = backends.resolve(group.backend)
+    except Exception as exc:
+        return [ExecutionResult(name=j.display_name(), status="invalid", message=str(exc)) for j in group.jobs]
+    log.info("%s: %s", group.display_name(), why)
+    invalid: dict[int, str] = {}
+    try:
+        jobdir = prepare_group(group, invalid)
+    except NotebookInputError as exc:
+        return [ExecutionResult(name=j.display_name(), status="invalid", backend=backend_name,
+                                message=invalid.get(i, str(exc))) for i, j in enumerate(group.jobs)]
+    jobdir.gpu_devices = list(gpu_devices or [])
+    results: list[ExecutionResult | None] = [None] * count
+    for index, message in invalid.items():
+        results[index] = ExecutionResult(name=group.jobs[index].display_name(), status="invalid",
+                                         message=message, backend=backend_name)
+    try:
+        outcome = backends.create(backend_name).run(jobdir, cancel)
+        ran = interpret_group(jobdir, outcome, backend=backend_name)
+        elapsed = time.monotonic() - started
+        spent = sum(float(r.notebook.metadata.get("papermill", {}).get("duration") or 0)
+                    for r in ran if r.notebook is not None) or 0.0
+        for (index, job, _nb), result in zip(jobdir.members, ran, strict=True):
+            # Wall time per notebook: its own share of the sandbox's time.
+            own = result.notebook.metadata.get("papermill", {}).get("duration") if result.notebook else None
+            result.wall_time = elapsed * (float(own) / spent) if own and spent else elapsed / len(ran)
+            _deliver(job, jobdir, result)
+            results[index] = result
+        return [r for r in results if r is not None]
+    finally:
+        jobdir.cleanup()
+
+
 def interpret(jobdir: JobDir, outcome: backends.Outcome, *, name: str, backend: str) -> ExecutionResult:
     """Combine the worker's (validated) answer with what the host saw."""
+    answers, problem = _parse_answers(outcome.payload)
+    answer = answers[0] if answers else None
+    return _interpret_one(
+        jobdir, outcome, answer, problem, name=name, backend=backend, limits=jobdir.limits,
+        input_notebook=jobdir.notebook, autosave="executed.ipynb", stopped=outcome.stopped,
+        oom=bool(outcome.oom_kills),
+    )
+
+
+def interpret_group(jobdir: JobDir, outcome: backends.Outcome, *, backend: str) -> list[ExecutionResult]:
+    """One result per notebook of a group job, from the answers the worker sent before
+    the sandbox ended.  The notebook that was running when the host stopped the sandbox
+    gets the host's verdict (timeout, oom, ...); the ones after it never ran.  An OOM
+    kill counts against a notebook whose kernel died of SIGKILL."""
+    answers, problem = _parse_answers(outcome.payload)
+    results: list[ExecutionResult] = []
+    running_name = None
+    for position, (_index, job, nb) in enumerate(jobdir.members):
+        name = job.display_name()
+        if outcome.infrastructure_error or position <= len(answers):
+            answer = answers[position] if position < len(answers) else None
+            if answer is not None:
+                data = answer["result"]
+                oom = bool(outcome.oom_kills) and data["status"] == "killed" and data.get("kernel_exit") in (-9, None)
+                stopped = None
+            else:
+                oom, stopped, running_name = bool(outcome.oom_kills), outcome.stopped, name
+            result = _interpret_one(
+                jobdir, outcome, answer, problem, name=name, backend=backend, limits=job.limits,
+                input_notebook=nb, autosave=f"executed-{position}.ipynb", stopped=stopped, oom=oom,
+            )
+        else:
+            result = ExecutionResult(
+                name=name, status="killed", backend=backend, image=outcome.image, notebook=nb,
+                gpu_devices=list(jobdir.gpu_devices),
+                message=f"not run: the sandbox was stopped while it ran {running_name}",
+            )
+        results.append(result)
+    return results
+
+
+def _interpret_one(
+    jobdir: JobDir,
+    outcome: backends.Outcome,
+    answer: dict | None,
+    problem: str,
+    *,
+    name: str,
+    backend: str,
+    limits: Limits,
+    input_notebook: Any,
+    autosave: str,
+    stopped: str | None,
+    oom: bool,
+) -> ExecutionResult:
     import nbformat
 
-    limits = jobdir.limits
     result = ExecutionResult(
         name=name,
         status="killed",
@@ -100,7 +197,6 @@ def interpret(jobdir: JobDir, outcome: backends.Outcome, *, name: str, backend: 
         result.message = f"the sandbox could not run: {outcome.infrastructure_error}"
         result.infrastructure_failure = True
         return result
-    answer, problem = _parse_payload(outcome.payload)
     if answer is not None:
         data = answer["result"]
         result.status = data["status"]
@@ -114,37 +210,37 @@ def interpret(jobdir: JobDir, outcome: backends.Outcome, *, name: str, backend: 
         result.output_truncated = bool(data.get("output_truncated"))
         result.notebook = answer["notebook"]
     else:
-        result.notebook = _autosaved(jobdir)
+        result.notebook = _autosaved(jobdir, autosave)
         result.notebook_trusted = False
         if result.notebook is not None:
             result.cell_durations = _durations(result.notebook)
             result.failed_cell = _running_cell(result.notebook)
     if result.notebook is None:
-        result.notebook = jobdir.notebook
+        result.notebook = input_notebook
         result.notebook_trusted = True
 
     memory = format_size(limits.memory)
-    if outcome.stopped == "oom" or outcome.oom_kills:
+    if stopped == "oom" or oom:
         result.status = "oom"
         result.message = (
             f"the notebook used more than its memory limit of {memory}"
             + (f" in {cell_label(result.notebook, result.failed_cell)}" if result.failed_cell is not None else "")
             + "; use smaller data or free memory (del big_array) as you go"
         )
-    elif outcome.stopped == "timeout":
+    elif stopped == "timeout":
         result.status = "timeout"
         result.message = (
             f"the notebook ran past its time limit of {limits.timeout:g} s"
             + (f" in {cell_label(result.notebook, result.failed_cell)}" if result.failed_cell is not None else "")
             + " and was stopped"
         )
-    elif outcome.stopped == "disk":
+    elif stopped == "disk":
         result.status = "killed"
         result.message = (
             f"the notebook wrote more than its disk limit of {format_size(limits.disk)} "
             "into its working directory and was stopped; write smaller files"
         )
-    elif outcome.stopped == "cancelled":
+    elif stopped == "cancelled":
         result.status = "killed"
         result.message = "the run was cancelled"
     elif answer is None:
@@ -163,6 +259,27 @@ def interpret(jobdir: JobDir, outcome: backends.Outcome, *, name: str, backend: 
     return result
 
 
+def _parse_answers(payload: bytes | None) -> tuple[list[dict], str]:
+    """The worker's answers, one JSON document per line, each checked; reading stops at
+    the first that is not valid (the problem says why) or out of order."""
+    if not payload:
+        return [], "no answer"
+    answers: list[dict] = []
+    problem = "no answer"
+    for line in payload.split(b"\n"):
+        if not line.strip():
+            continue
+        answer, problem = _parse_payload(line)
+        if answer is None:
+            break
+        if answer.get("index", 0) != len(answers):
+            problem = f"answer {answer.get('index')!r} arrived out of order"
+            break
+        answers.append(answer)
+        problem = "no answer"
+    return answers, problem
+
+
 def _parse_payload(payload: bytes | None) -> tuple[dict | None, str]:
     import nbformat
 
@@ -174,6 +291,8 @@ def _parse_payload(payload: bytes | None) -> tuple[dict | None, str]:
         return None, f"the answer is not JSON ({exc})"
     if not isinstance(answer, dict) or "result" not in answer:
         return None, "the answer has no result"
+    if not isinstance(answer.get("index", 0), int):
+        return None, "the answer's index is not a number"
     try:
         validate_result(answer["result"])
     except ValueError as exc:
@@ -189,10 +308,10 @@ def _parse_payload(payload: bytes | None) -> tuple[dict | None, str]:
     return answer, ""
 
 
-def _autosaved(jobdir: JobDir) -> Any:
+def _autosaved(jobdir: JobDir, name: str = "executed.ipynb") -> Any:
     import nbformat
 
-    path = jobdir.path / "executed.ipynb"
+    path = jobdir.path / name
     try:
         node = nbformat.read(str(path), as_version=4)
         nbformat.validate(node)

@@ -39,6 +39,7 @@ for _slow in (
     sys.modules.setdefault(_slow, None)  # type: ignore[arg-type]
 
 RESULT_VERSION = 1
+AUTOSAVE_SECONDS = 2.0
 ERROR_TAG = "papermill-error-cell-tag"
 INJECTED_TAG = "injected-parameters"
 TRUNCATION_NOTE = (
@@ -89,9 +90,30 @@ class _State:
         self.truncated = False
         self.timed_out = False
         self.lock = threading.Lock()
+        # The watchdog's deadline for the notebook now running (None: none running) and a
+        # counter that changes with every notebook, so a late kill never hits the next one.
+        self.deadline: float | None = None
+        self.generation = 0
+
+    def next_notebook(self, output_limit: int, deadline: float | None) -> None:
+        with self.lock:
+            self.client = None
+            self.cell_index = None
+            self.output_limit = output_limit
+            self.output_bytes = 0
+            self.truncated = False
+            self.timed_out = False
+            self.deadline = deadline
+            self.generation += 1
+
+    def notebook_done(self) -> None:
+        with self.lock:
+            self.deadline = None
+            self.generation += 1
 
 
 STATE = _State(output_limit=0)
+WATCHDOG = threading.Thread(target=lambda: _watchdog(), daemon=True, name="watchdog")
 
 
 def _message_size(content: dict) -> int:
@@ -165,7 +187,27 @@ def _make_engine():
                 log_output=False,
                 shutdown_kernel="immediate",
             )
-            return CappedClient(nb_man, **final_kwargs).execute()
+            # papermill saves the whole notebook (nbformat.writes, schema validation
+            # included) when every cell starts and again when it ends: O(cells²) work
+            # that cost more than the cells of a typical lab.  Here a save happens at
+            # most every AUTOSAVE_SECONDS while cells run; papermill's own saves after
+            # the run (notebook_complete, final write) are untouched, and the worker
+            # answers with the finished notebook anyway.  The autosave only serves the
+            # host's backstop after a hard kill, which loses at most that much progress.
+            original_save = nb_man.save
+            last = [time.monotonic()]
+
+            def throttled_save(**save_kwargs):
+                now = time.monotonic()
+                if now - last[0] >= AUTOSAVE_SECONDS:
+                    last[0] = now
+                    original_save(**save_kwargs)
+
+            nb_man.save = throttled_save
+            try:
+                return CappedClient(nb_man, **final_kwargs).execute()
+            finally:
+                nb_man.save = original_save
 
     return CoursebenchEngine
 
@@ -186,24 +228,65 @@ def _children() -> list[int]:
     return found
 
 
-def _watchdog(deadline: float) -> None:
-    """At the whole-notebook deadline, interrupt the kernel (SIGINT), then kill it.
+def _watchdog() -> None:
+    """At a notebook's deadline, interrupt its kernel (SIGINT), then kill it.
 
     papermill then records the running cell as failed and saves the notebook with every
     finished cell's outputs; the host's own hard kill comes only later, as a backstop.
+    One watchdog serves every notebook of a job; a kill is only sent while the notebook
+    whose deadline passed is still the one running (checked under the state's lock).
     """
     import signal
 
-    while time.monotonic() < deadline:
+    while True:
         time.sleep(0.05)
-    STATE.timed_out = True
-    for sig, wait in ((signal.SIGINT, 1.5), (signal.SIGKILL, 0)):
-        for pid in _children():
+        with STATE.lock:
+            deadline, generation = STATE.deadline, STATE.generation
+            if deadline is None or time.monotonic() < deadline:
+                continue
+            STATE.timed_out = True
+        for sig, wait in ((signal.SIGINT, 1.5), (signal.SIGKILL, 0)):
+            with STATE.lock:
+                if STATE.generation != generation:
+                    break
+                for pid in _children():
+                    try:
+                        os.kill(pid, sig)
+                    except OSError:
+                        pass
+            time.sleep(wait)
+        while STATE.generation == generation:
+            time.sleep(0.05)
+
+
+def _become_subreaper() -> None:
+    """Orphans of the student's code (a background process the kernel started) are
+    re-parented to this process, so :func:`_kill_children` finds them between notebooks."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except Exception:
+        pass
+
+
+def _kill_children() -> None:
+    """Kill every process below this one (the kernel and anything it left running) and
+    reap them; orphans come back to us as children (subreaper), hence the rounds."""
+    for _ in range(20):
+        pids = _children()
+        if not pids:
+            return
+        for pid in pids:
             try:
-                os.kill(pid, sig)
+                os.kill(pid, 9)
             except OSError:
                 pass
-        time.sleep(wait)
+        for pid in pids:
+            try:
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
 
 
 def _start_kernel_early(kernel_name: str, cwd: str):
@@ -265,18 +348,31 @@ def _durations(nb) -> list[float | None]:
     return out
 
 
-def run(job_dir: str) -> tuple[dict, object]:
+def notebooks_of(job: dict) -> list[dict]:
+    """The notebooks a job runs, in order, each with its own settings.  A plain job has
+    one (``input.ipynb``); a group job lists several under ``"notebooks"``, which share the
+    sandbox and ``files/`` but each get a fresh kernel and their own limits."""
+    items = job.get("notebooks")
+    if not items:
+        return [{**job, "input": "input.ipynb", "parameters": "parameters.json",
+                 "output": "executed.ipynb", "result": "result.json"}]
+    return [{**{k: v for k, v in job.items() if k != "notebooks"}, **item} for item in items]
+
+
+def run(job_dir: str, settings: dict | None = None) -> tuple[dict, object]:
+    """Run one notebook of the job in ``job_dir`` (``settings``: one entry of
+    :func:`notebooks_of`; default: the job's only notebook)."""
     started = time.monotonic()
-    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
-        job = json.load(fh)
-    with open(os.path.join(job_dir, "parameters.json"), encoding="utf-8") as fh:
+    if settings is None:
+        with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
+            settings = notebooks_of(json.load(fh))[0]
+    job = settings
+    with open(os.path.join(job_dir, job["parameters"]), encoding="utf-8") as fh:
         parameters = json.load(fh)
-    STATE.output_limit = int(job.get("output_limit") or 0)
     timeout = job.get("timeout")
-    if timeout:
-        threading.Thread(
-            target=_watchdog, args=(started + float(timeout),), daemon=True
-        ).start()
+    STATE.next_notebook(int(job.get("output_limit") or 0), started + float(timeout) if timeout else None)
+    if not WATCHDOG.is_alive():
+        WATCHDOG.start()
 
     work_dir = os.path.join(job_dir, "files")
     # Start the kernel first: it boots in its own process while this one imports
@@ -286,9 +382,10 @@ def run(job_dir: str) -> tuple[dict, object]:
     import papermill
     from papermill.engines import papermill_engines
 
-    papermill_engines.register("coursebench", _make_engine())
-    input_path = os.path.join(job_dir, "input.ipynb")
-    output_path = os.path.join(job_dir, "executed.ipynb")
+    if "coursebench" not in papermill_engines._engines:
+        papermill_engines.register("coursebench", _make_engine())
+    input_path = os.path.join(job_dir, job["input"])
+    output_path = os.path.join(job_dir, job["output"])
 
     result: dict = {
         "version": RESULT_VERSION,
@@ -335,6 +432,7 @@ def run(job_dir: str) -> tuple[dict, object]:
         elif name == "DeadKernelError":
             result["status"] = "killed"
             result["ename"] = name
+            result["kernel_exit"] = _kernel_exit(km)
             result["message"] = (
                 f"the Python kernel died while running cell {STATE.cell_index} "
                 "(a crash, os._exit(), or a limit the sandbox enforces)"
@@ -377,8 +475,25 @@ def run(job_dir: str) -> tuple[dict, object]:
     result["output_truncated"] = STATE.truncated
     if STATE.truncated and not result["message"]:
         result["message"] = f"output truncated at {_human(STATE.output_limit)}"
+    STATE.notebook_done()
     result["worker_seconds"] = round(time.monotonic() - started, 4)
     return result, nb
+
+
+def _kernel_exit(km) -> int | None:
+    """The dead kernel's exit status (-9: SIGKILL, e.g. the kernel OOM killer), if known."""
+    for manager in (km, getattr(STATE.client, "km", None)):
+        process = getattr(getattr(manager, "provisioner", None), "process", None)
+        if process is not None:
+            try:
+                for _ in range(20):
+                    code = process.poll()
+                    if code is not None:
+                        return int(code)
+                    time.sleep(0.05)
+            except Exception:
+                return None
+    return None
 
 
 def _no_dumping() -> None:
@@ -393,33 +508,36 @@ def _no_dumping() -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Run the job; send ``{"result": ..., "notebook": ...}`` as one JSON document on the
-    ORIGINAL standard output, which only this process holds: before the kernel starts,
-    fd 1 is pointed at stderr, so nothing the student's code writes can reach the host's
-    result channel.  ``result.json`` is also written in the job dir for people to read.
+    """Run the job's notebooks in order; after each, send
+    ``{"index": i, "result": ..., "notebook": ...}`` as one line of JSON on the ORIGINAL
+    standard output, which only this process holds: before any kernel starts, fd 1 is
+    pointed at stderr, so nothing the student's code writes can reach the host's result
+    channel.  ``result.json`` (``result-N.json`` in a group) is also written in the job
+    dir for people to read.  Between notebooks every process the previous one left is
+    killed, so each notebook starts from a clean sandbox (its files stay, as in nbgrader).
     """
     if len(argv) != 2:
         print("usage: worker.py JOB_DIR", file=sys.stderr)
         return 2
     job_dir = argv[1]
     _no_dumping()
+    _become_subreaper()
     channel = os.dup(1)  # non-inheritable (PEP 446): the kernel never gets it
     os.dup2(2, 1)
-    result, nb = run(job_dir)
-    notebook = json.loads(json.dumps(nb)) if nb is not None else None
-    with open(os.path.join(job_dir, "result.json"), "w", encoding="utf-8") as fh:
-        json.dump(result, fh, indent=1)
-    payload = json.dumps({"result": result, "notebook": notebook}).encode("utf-8")
-    view = memoryview(payload)
-    while view:
-        written = os.write(channel, view)
-        view = view[written:]
+    with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
+        items = notebooks_of(json.load(fh))
+    for index, settings in enumerate(items):
+        result, nb = run(job_dir, settings)
+        notebook = json.loads(json.dumps(nb)) if nb is not None else None
+        with open(os.path.join(job_dir, settings["result"]), "w", encoding="utf-8") as fh:
+            json.dump(result, fh, indent=1)
+        payload = json.dumps({"index": index, "result": result, "notebook": notebook}).encode("utf-8")
+        view = memoryview(payload + b"\n")
+        while view:
+            written = os.write(channel, view)
+            view = view[written:]
+        _kill_children()  # the kernel and its leftovers: nothing may outlive a notebook
     os.close(channel)
-    for pid in _children():  # the kernel: nothing may outlive the worker
-        try:
-            os.kill(pid, 9)
-        except OSError:
-            pass
     sys.stdout.flush()
     sys.stderr.flush()
     # Exit hard: a forked or stuck kernel thread must not keep the sandbox alive.

@@ -28,12 +28,12 @@ import re
 import shutil
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..execution import Job, Limits, run_many
+from ..execution import Job, JobGroup, Limits, run_many
 from . import runs
 from .course import CourseDir, nbgrader_environment, open_course_dir
 from .errors import GradingError, UnknownAssignment
@@ -261,8 +261,14 @@ class _Driver:
             progress(0, total, None)
         jobs: list[Job] = []
         owners: list[tuple[_Plan, str]] = []
-        try:
+        self._index = {}
+
+        def submissions() -> Iterator[JobGroup]:
+            """One sandbox per submission, its notebooks in order (as nbgrader runs them),
+            prepared lazily: the next submission's intake overlaps the running ones."""
+            nonlocal finished
             for student in todo:
+                start = len(jobs)
                 plan = self.prepare(student, limits, backend, jobs, owners)
                 results[student] = plan.result
                 if plan.done or not plan.pending:
@@ -271,9 +277,13 @@ class _Driver:
                     finished += 1
                     if progress:
                         progress(finished, total, plan.result)
-                else:
-                    plans.append(plan)
+                    continue
+                plans.append(plan)
+                for position in range(start, len(jobs)):
+                    self._index[jobs[position].display_name()] = position
+                yield JobGroup(jobs[start:], name=f"{student}/{self.assignment}")
 
+        try:
             def on_result(done: int, _total: int, result: Any) -> None:
                 nonlocal finished
                 plan, notebook = owners[self._index[result.name]]
@@ -285,10 +295,9 @@ class _Driver:
                     if progress:
                         progress(finished, total, plan.result)
 
-            self._index = {job.display_name(): i for i, job in enumerate(jobs)}
-            if jobs:
-                outcome = run_many(jobs, workers=workers, progress=on_result, cluster=cluster,
-                                   description=f"Autograding {self.assignment}")
+            outcome = run_many(submissions(), workers=workers, progress=on_result, cluster=cluster,
+                               description=f"Autograding {self.assignment}")
+            if outcome:
                 for (plan, notebook), result in zip(owners, outcome, strict=False):
                     if not plan.done:
                         plan.runs.setdefault(notebook, result)
