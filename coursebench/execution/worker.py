@@ -383,6 +383,7 @@ def run(job_dir: str, settings: dict | None = None) -> tuple[dict, object]:
     from papermill.engines import papermill_engines
 
     if "coursebench" not in papermill_engines._engines:
+        _skip_validation()
         papermill_engines.register("coursebench", _make_engine())
     input_path = os.path.join(job_dir, job["input"])
     output_path = os.path.join(job_dir, job["output"])
@@ -478,6 +479,17 @@ def run(job_dir: str, settings: dict | None = None) -> tuple[dict, object]:
     STATE.notebook_done()
     result["worker_seconds"] = round(time.monotonic() - started, 4)
     return result, nb
+
+
+def _skip_validation() -> None:
+    """nbformat checks a notebook against its JSON schema on every read and write, and
+    only logs what it finds; papermill reads once and writes several times.  In here that
+    is wasted work (compiling the schema alone costs ~0.15 s per process): the host
+    validated the input before the run and validates the answer after it, and trusts
+    nothing in between.  Only this worker process is affected, never the kernel."""
+    import nbformat
+
+    nbformat.validate = lambda *args, **kwargs: None
 
 
 def _kernel_exit(km) -> int | None:
