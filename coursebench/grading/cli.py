@@ -104,7 +104,7 @@ def autograde(
     course_dir: CourseDirOpt = None,
     student: Annotated[str, typer.Option("--student", help="Only this student (a glob, as nbgrader's --student).")] = "*",
     force: Annotated[bool, typer.Option("--force", help="Regrade submissions already graded.")] = False,
-    workers: Annotated[int | None, typer.Option(help="Notebooks run at once (default: course.toml, else CPU cores).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Submissions graded at once, each in its own sandbox (default: course.toml, else CPU cores).")] = None,
     backend: Annotated[str | None, typer.Option(help="Sandbox: auto, docker, bwrap or subprocess.")] = None,
     cluster: Annotated[str | None, typer.Option(help="Run on a Dask scheduler, e.g. tcp://host:8786.")] = None,
     timeout: Annotated[float | None, typer.Option(help="Seconds per notebook (default: course.toml).")] = None,
