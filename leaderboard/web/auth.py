@@ -18,13 +18,14 @@ import secrets
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..services import ParticipantView, hash_token
 from . import queries
+from .boards import WouldBlock
 
 COOKIE = "cb_session"
 SESSION_AGE = 7 * 24 * 3600
@@ -34,9 +35,19 @@ SESSION_AGE = 7 * 24 * 3600
 class WebSession:
     participant_id: int | None = None
     fingerprint: str = ""
-    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    _csrf: str | None = None  # made on first use: most anonymous page views never need one
     dirty: bool = False
     clear: bool = False
+
+    @property
+    def csrf(self) -> str:
+        if self._csrf is None:
+            self._csrf = secrets.token_urlsafe(24)
+        return self._csrf
+
+    @csrf.setter
+    def csrf(self, value: str) -> None:
+        self._csrf = value
 
     def to_data(self) -> dict[str, Any]:
         return {"p": self.participant_id, "f": self.fingerprint, "c": self.csrf}
@@ -107,12 +118,14 @@ class Authenticator:
         self._cache: dict[int, tuple[float, tuple[str, str, str, str] | None]] = {}
         self._lock = threading.Lock()
 
-    def _lookup(self, pid: int) -> tuple[str, str, str, str] | None:
+    def _lookup(self, pid: int, block: bool = True) -> tuple[str, str, str, str] | None:
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(pid)
             if hit and now - hit[0] < self.ttl:
                 return hit[1]
+        if not block:
+            raise WouldBlock
         value = queries.token_fingerprint(self.service.db, pid)
         with self._lock:
             if len(self._cache) > 10000:
@@ -124,10 +137,12 @@ class Authenticator:
         with self._lock:
             self._cache.pop(pid, None)
 
-    def from_session(self, session: WebSession) -> ParticipantView | None:
+    def from_session(self, session: WebSession, block: bool = True) -> ParticipantView | None:
+        """The participant of this session, or None.  ``block=False``: raise
+        :class:`WouldBlock` instead of querying the database (for the event loop)."""
         if session.participant_id is None:
             return None
-        found = self._lookup(session.participant_id)
+        found = self._lookup(session.participant_id, block)
         if found is None or not hmac.compare_digest(found[3], session.fingerprint):
             return None
         return ParticipantView(session.participant_id, found[0], found[1], found[2])

@@ -6,6 +6,7 @@ processes (the CLI, a second server) are noticed by a cheap fingerprint query at
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,24 @@ from ..services import CompetitionView, Service
 from . import queries
 
 
+class WouldBlock(Exception):
+    """Raised by the ``block=False`` variants of the cache look-ups when answering would
+    need the database or a wait: the caller (an ``async`` route on the event loop) then
+    does the same work in a worker thread instead."""
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """Pre-rendered bytes of a response (or of part of a page) and a strong ETag for them."""
+
+    data: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, data: bytes) -> Fragment:
+        return cls(data, '"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"')
+
+
 @dataclass
 class BoardEntry:
     view: LeaderboardView
@@ -25,6 +44,13 @@ class BoardEntry:
     checked: float
     extras: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def peek(self, key: str) -> Any:
+        """A rendering made earlier, or :class:`WouldBlock` (making it is work for a thread)."""
+        value = self.extras.get(key)
+        if value is None:
+            raise WouldBlock
+        return value
 
     def extra(self, key: str, make: Callable[[], Any]) -> Any:
         value = self.extras.get(key)
@@ -43,34 +69,56 @@ class Boards:
         self._comps: dict[str, tuple[float, int, CompetitionView]] = {}
         self._lock = threading.Lock()
         self._build_locks: dict[tuple[str, bool], threading.Lock] = {}
+        self._comp_locks: dict[str, threading.Lock] = {}
+        self.rebuilt: list[Callable[[], None]] = []  # called after a board was built anew
         self.generation = 0
 
     def invalidate(self) -> None:
         with self._lock:
             self.generation += 1
 
-    def competition(self, slug: str) -> CompetitionView:
-        now = time.monotonic()
+    def competition(self, slug: str, *, block: bool = True) -> CompetitionView:
+        """The competition, cached for ``ttl`` seconds (and until :meth:`invalidate` or its
+        deadline).  Once the ``ttl`` ran out, one caller reloads it while the others keep
+        getting the cached view (instead of all of them queuing for the database)."""
         hit = self._comps.get(slug)
-        if hit and now - hit[0] < self.ttl and hit[1] == self.generation:
-            view = hit[2]
-            if view.closed or self.service.now() < view.deadline:
-                return view
-        view = self.service.competition(slug)  # raises NotFound
-        self._comps[slug] = (now, self.generation, view)
+        current = hit is not None and hit[1] == self.generation and (
+            hit[2].closed or self.service.now() < hit[2].deadline)
+        if current and time.monotonic() - hit[0] < self.ttl:  # type: ignore[index]
+            return hit[2]  # type: ignore[index]
+        lock = self._comp_locks.setdefault(slug, threading.Lock())
+        if not block:
+            if current and lock.locked():
+                return hit[2]  # type: ignore[index]
+            raise WouldBlock
+        with lock:
+            again = self._comps.get(slug)
+            if again is not hit and again is not None and again[1] == self.generation and (
+                    again[2].closed or self.service.now() < again[2].deadline):
+                return again[2]  # reloaded by the caller we waited for
+            gen, loaded = self.generation, time.monotonic()
+            view = self.service.competition(slug)  # raises NotFound
+            self._comps[slug] = (loaded, gen, view)
         return view
 
-    def get(self, slug: str, private: bool, wait: float = 2.0) -> BoardEntry:
+    def get(self, slug: str, private: bool, wait: float = 2.0, *, block: bool = True) -> BoardEntry:
         """The (unfiltered) board; callers check who may see a private one.
 
         When the board changed, it is rebuilt in the background; callers wait up to
         ``wait`` seconds for the new one and otherwise get the previous one (a big board's
-        statistical ties can take seconds to recompute, and pages must not hang on it)."""
+        statistical ties can take seconds to recompute, and pages must not hang on it).
+        ``block=False`` answers only from memory (the fresh entry, or the previous one
+        while another request is refreshing it) and raises :class:`WouldBlock` otherwise."""
         key = (slug, private)
         now = time.monotonic()
         entry = self._entries.get(key)
         if entry and entry.generation == self.generation and now - entry.checked < self.ttl:
             return entry
+        if not block:
+            building = self._build_locks.get(key)
+            if entry is not None and building is not None and building.locked():
+                return entry  # what a blocking caller gets too while someone else refreshes
+            raise WouldBlock
         lock = self._build_locks.setdefault(key, threading.Lock())
         if entry is None:
             with lock:
@@ -102,10 +150,15 @@ class Boards:
         view = self.service.leaderboard(slug, private=private)  # as the server: no viewer limits
         entry = BoardEntry(view, fp, gen, time.monotonic())
         self._entries[key] = entry
+        for hook in list(self.rebuilt):
+            hook()
         return entry
 
-    def shakeup(self, slug: str) -> ShakeUp:
+    def shakeup(self, slug: str, *, block: bool = True) -> ShakeUp:
         from ..board import shakeup
 
-        public, private = self.get(slug, False), self.get(slug, True)
-        return private.extra(f"shake:{id(public.view)}", lambda: shakeup(public.view, private.view))
+        public, private = self.get(slug, False, block=block), self.get(slug, True, block=block)
+        key = f"shake:{id(public.view)}"
+        if not block:
+            return private.peek(key)
+        return private.extra(key, lambda: shakeup(public.view, private.view))

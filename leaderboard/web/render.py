@@ -4,11 +4,12 @@ the mapping from leaderboard errors to HTTP statuses."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ..errors import (
@@ -27,6 +28,7 @@ from ..errors import (
 )
 from ..services import ParticipantView
 from .auth import WebSession
+from .boards import Fragment
 
 UTC = dt.timezone.utc
 
@@ -62,11 +64,11 @@ def session_of(request: Request) -> WebSession:
     return session
 
 
-def viewer_of(request: Request) -> ParticipantView | None:
+def viewer_of(request: Request, block: bool = True) -> ParticipantView | None:
     cached = request.scope.get("cb_viewer", False)
     if cached is not False:
         return cached
-    viewer = request.app.state.auth.from_session(session_of(request))
+    viewer = request.app.state.auth.from_session(session_of(request), block=block)
     request.scope["cb_viewer"] = viewer
     return viewer
 
@@ -111,18 +113,68 @@ def countdown(deadline: dt.datetime, now: dt.datetime) -> str:
     return f"{span(left)} left" if left > 0 else f"ended {span(left)} ago"
 
 
+class LazyCsrf:
+    """The session's CSRF token, made only when a template writes a form with it."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: WebSession) -> None:
+        self.session = session
+
+    def __str__(self) -> str:
+        return self.session.csrf
+
+    def __html__(self) -> str:  # URL-safe base64: nothing to escape
+        return self.session.csrf
+
+
+def cached_response(request: Request, body: bytes, media_type: str, etag: str | None,
+                    headers: dict[str, str] | None = None, status: int = 200) -> Response:
+    """``body`` with its ETag, or 304 Not Modified when the client already has it."""
+    hdrs = dict(headers or {})
+    if etag is not None:
+        hdrs["ETag"] = etag
+        if status == 200 and etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=hdrs)
+    return Response(body, status_code=status, media_type=media_type, headers=hdrs)
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """Equal inputs of a shared page: objects by identity, plain values by value."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x is y:
+            continue
+        if isinstance(x, tuple) and isinstance(y, tuple):
+            if not _same(x, y):
+                return False
+        elif type(x) is not type(y) or not isinstance(x, (str, int, float, bool, dt.datetime)) or x != y:
+            return False
+    return True
+
+
 class Renderer:
     def __init__(self, folder: Path, settings: Any) -> None:
         self.settings = settings
+        self._shared: dict[tuple[str, str], tuple[tuple, bytes, str | None]] = {}
         self.env = Environment(loader=FileSystemLoader(str(folder)), autoescape=select_autoescape(["html"]),
                                trim_blocks=True, lstrip_blocks=True, auto_reload=False)
         self.env.filters.update(score=fmt_score, time=fmt_time, iso=fmt_iso)
 
-    def context(self, request: Request, **extra: Any) -> dict[str, Any]:
-        service = request.app.state.service
-        now = service.now()
+    def context(self, request: Request, now: dt.datetime | None = None, **extra: Any) -> dict[str, Any]:
+        if now is None:
+            now = request.app.state.service.now()
         viewer = viewer_of(request)
-        base = {"request": request, "viewer": viewer, "csrf": session_of(request).csrf, "now": now,
+        base = {"request": request, "viewer": viewer, "csrf": LazyCsrf(session_of(request)), "now": now,
                 "site_title": self.settings.title, "ago": lambda v: ago(v, now),
                 "countdown": lambda d: countdown(d, now), "test_clock": self.settings.test_clock is not None,
                 "path": request.url.path}
@@ -130,13 +182,60 @@ class Renderer:
         return base
 
     def page(self, request: Request, template: str, *, status: int = 200,
-             headers: dict[str, str] | None = None, **extra: Any) -> HTMLResponse:
-        html = self.env.get_template(template).render(self.context(request, **extra))
-        response = HTMLResponse(html, status_code=status, headers=headers)
-        response.headers.setdefault("Cache-Control", "no-store" if viewer_of(request) else "no-cache")
-        return response
+             headers: dict[str, str] | None = None, fragments: dict[str, Fragment] | None = None,
+             shared: bool = False, **extra: Any) -> Response:
+        """Render ``template``.  Each of ``fragments`` (pre-rendered bytes, e.g. the big
+        leaderboard table) is passed to the template as a placeholder and spliced into the
+        encoded page afterwards, so it is neither re-rendered nor re-encoded per request.
+        Pages for anonymous visitors carry an ETag and answer If-None-Match with 304.
 
-    def error(self, request: Request, status: int, exc: Any, headers: Any = None) -> HTMLResponse:
+        ``shared=True`` promises that, for a visitor who is not logged in, the page depends
+        only on the arguments given here and on the clock: such a page is rendered with the
+        clock to the whole second and reused for every anonymous visitor until an argument
+        (compared by identity) or the second changes."""
+        viewer = viewer_of(request)
+        if shared and viewer is None and status == 200 and headers is None:
+            now = request.app.state.service.now().replace(microsecond=0)
+            inputs = (template, request.url.path, now, *extra.items(), *(fragments or {}).items())
+            hit = self._shared.get((template, request.url.path))
+            if hit is not None and _same(hit[0], inputs):
+                return cached_response(request, hit[1], "text/html; charset=utf-8", hit[2],
+                                       {"Cache-Control": "no-cache"})
+            body, etag = self._render(request, template, now, fragments, extra, cache=True)
+            self._shared[(template, request.url.path)] = (inputs, body, etag)
+            return cached_response(request, body, "text/html; charset=utf-8", etag, {"Cache-Control": "no-cache"})
+        cache = (headers or {}).get("Cache-Control") or ("no-store" if viewer else "no-cache")
+        body, etag = self._render(request, template, None, fragments, extra, cache=status == 200 and cache == "no-cache")
+        return cached_response(request, body, "text/html; charset=utf-8", etag,
+                               {**(headers or {}), "Cache-Control": cache}, status)
+
+    def _render(self, request: Request, template: str, now: dt.datetime | None,
+                fragments: dict[str, Fragment] | None, extra: dict[str, Any], cache: bool) -> tuple[bytes, str | None]:
+        """The encoded page, and an ETag when ``cache`` (from the shell around the fragments
+        and the fragments' own tags, so the big fragments are not hashed again)."""
+        slots = {name: f"<!--cb-fragment:{name}-->" for name in fragments or ()}
+        html = self.env.get_template(template).render(self.context(request, now, **extra, **slots))
+        shell: list[bytes] = []  # the page around the fragments: small, rendered per request
+        body_parts: list[bytes] = []
+        tags: list[str] = []
+        for name, fragment in (fragments or {}).items():
+            before, found, html = html.partition(slots[name])
+            shell.append(before.encode())
+            body_parts.append(shell[-1])
+            if found:
+                body_parts.append(fragment.data)
+                tags.append(fragment.etag)
+        shell.append(html.encode())
+        body = b"".join([*body_parts, shell[-1]]) if body_parts else shell[-1]
+        if not cache:
+            return body, None
+        digest = hashlib.blake2b(digest_size=12)
+        for part in shell:
+            digest.update(part)
+        digest.update(" ".join(tags).encode())
+        return body, '"' + digest.hexdigest() + '"'
+
+    def error(self, request: Request, status: int, exc: Any, headers: Any = None) -> Response:
         titles = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found",
                   409: "Not possible now", 413: "Upload too large", 422: "Not accepted",
                   429: "Slow down", 405: "Method not allowed"}

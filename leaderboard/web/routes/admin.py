@@ -13,7 +13,7 @@ import shutil
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import LeaderboardError, NotFound
@@ -29,7 +29,7 @@ METRICS_BY_TASK = {
 }
 
 
-def _page(request: Request, template: str, status: int = 200, **extra: object) -> HTMLResponse:
+def _page(request: Request, template: str, status: int = 200, **extra: object) -> Response:
     return request.app.state.renderer.page(request, template, status=status, **extra)
 
 
@@ -40,7 +40,7 @@ def _unregistered(request: Request) -> list[str]:
 
 
 @router.get("")
-def dashboard(request: Request, done: str = "") -> HTMLResponse:
+def dashboard(request: Request, done: str = "") -> Response:
     require_instructor(request)
     svc = service_of(request)
     rows = []
@@ -101,7 +101,7 @@ def export(request: Request, slug: str) -> Response:
 
 
 @router.get("/c/{slug}/activity")
-def activity(request: Request, slug: str) -> HTMLResponse:
+def activity(request: Request, slug: str) -> Response:
     require_instructor(request)
     svc = service_of(request)
     comp = svc.competition(slug)
@@ -111,13 +111,13 @@ def activity(request: Request, slug: str) -> HTMLResponse:
 
 # -- creating a competition ---------------------------------------------------------------
 
-def _new_form(request: Request, status: int = 200, error: str | None = None, values: dict | None = None) -> HTMLResponse:
+def _new_form(request: Request, status: int = 200, error: str | None = None, values: dict | None = None) -> Response:
     return _page(request, "admin/new.html", status=status, error=error, values=values or {},
                  metrics=METRICS_BY_TASK)
 
 
 @router.get("/new")
-def new_form(request: Request) -> HTMLResponse:
+def new_form(request: Request) -> Response:
     require_instructor(request)
     return _new_form(request)
 
@@ -190,7 +190,7 @@ def create(request: Request, slug: Annotated[str, Form()] = "", title: Annotated
 # -- roster -------------------------------------------------------------------------------
 
 @router.get("/roster")
-def roster(request: Request) -> HTMLResponse:
+def roster(request: Request) -> Response:
     require_instructor(request)
     return _page(request, "admin/roster.html", people=queries.participants(service_of(request).db), issued=None,
                  error=None)
@@ -198,7 +198,7 @@ def roster(request: Request) -> HTMLResponse:
 
 @router.post("/roster")
 def issue(request: Request, name: Annotated[str, Form()] = "", display_name: Annotated[str, Form()] = "",
-          role: Annotated[str, Form()] = "student", csrf_token: Annotated[str, Form()] = "") -> HTMLResponse:
+          role: Annotated[str, Form()] = "student", csrf_token: Annotated[str, Form()] = "") -> Response:
     """Issue (or replace) a participant's token; it is shown once and only its hash kept."""
     require_instructor(request)
     check_csrf(request, csrf_token)
@@ -220,7 +220,7 @@ def issue(request: Request, name: Annotated[str, Form()] = "", display_name: Ann
 # -- the test clock ----------------------------------------------------------------------
 
 @router.get("/clock")
-def clock_page(request: Request) -> HTMLResponse:
+def clock_page(request: Request) -> Response:
     require_instructor(request)
     if request.app.state.settings.test_clock is None:
         raise NotFound("page", "/admin/clock (start the server with --test-clock)")

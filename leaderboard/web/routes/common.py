@@ -6,18 +6,34 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import NotAuthenticated, PermissionDenied
 from ...services import ParticipantView, Service, SubmissionView
 from ..auth import csrf_ok
+from ..boards import WouldBlock
 from ..render import RateLimited, session_of, viewer_of
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+T = TypeVar("T")
+
+
+async def without_blocking(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args, block=False)`` right here on the event loop (the common case: every
+    answer is in memory); when that would need the database or a wait (it raises
+    :class:`~leaderboard.web.boards.WouldBlock`), ``fn(*args, block=True)`` in a worker
+    thread instead.  ``fn`` must not have changed anything before raising WouldBlock."""
+    try:
+        return fn(*args, block=False)
+    except WouldBlock:
+        return await run_in_threadpool(fn, *args, block=True)
 
 
 def service_of(request: Request) -> Service:

@@ -8,22 +8,23 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from ...errors import CompetitionOpen, LeaderboardError, NotFound, SubmissionInvalid
 from ...services import ParticipantView
 from .. import queries
 from ..auth import Authenticator
+from ..boards import Fragment, WouldBlock
 from ..charts import history_svg
 from ..render import RateLimited, session_of, viewer_of
-from .common import check_csrf, login_redirect, safe_next, service_of, store_submission
+from .common import check_csrf, login_redirect, safe_next, service_of, store_submission, without_blocking
 
 router = APIRouter(include_in_schema=False)
 
 _team_cache: dict[tuple[str, int], tuple[float, int | None]] = {}
 
 
-def _team_id(request: Request, slug: str, who: ParticipantView | None) -> int | None:
+def _team_id(request: Request, slug: str, who: ParticipantView | None, block: bool = True) -> int | None:
     if who is None:
         return None
     key = (slug, who.id)
@@ -31,6 +32,8 @@ def _team_id(request: Request, slug: str, who: ParticipantView | None) -> int | 
     now = time.monotonic()
     if hit and now - hit[0] < 2.0:
         return hit[1]
+    if not block:
+        raise WouldBlock
     team = service_of(request).team(slug, who)
     value = team.id if team else None
     if len(_team_cache) > 20000:
@@ -39,14 +42,14 @@ def _team_id(request: Request, slug: str, who: ParticipantView | None) -> int | 
     return value
 
 
-def _page(request: Request, template: str, **extra: Any) -> HTMLResponse:
+def _page(request: Request, template: str, **extra: Any) -> Response:
     return request.app.state.renderer.page(request, template, **extra)
 
 
 # -- log in / out -------------------------------------------------------------------------
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> HTMLResponse:
+def login_form(request: Request, next: str = "/") -> Response:
     session_of(request).dirty = True  # make sure the visitor has a CSRF token cookie
     return _page(request, "login.html", next=safe_next(next), error=None)
 
@@ -78,7 +81,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 # -- competitions -------------------------------------------------------------------------
 
 @router.get("/")
-def competitions(request: Request) -> HTMLResponse:
+def competitions(request: Request) -> Response:
     svc = service_of(request)
     who = viewer_of(request)
     comps = svc.competitions()
@@ -87,7 +90,7 @@ def competitions(request: Request) -> HTMLResponse:
 
 
 @router.get("/c/{slug}")
-def competition(request: Request, slug: str) -> HTMLResponse:
+def competition(request: Request, slug: str) -> Response:
     svc = service_of(request)
     comp = svc.competition(slug)
     who = viewer_of(request)
@@ -128,39 +131,47 @@ def _whiskers(view: Any) -> dict[int, tuple[float, float, float]]:
             for r in view.rows}
 
 
-def board_table_html(request: Request, entry: Any) -> str:
+def board_table_html(request: Request, entry: Any) -> Fragment:
     view = entry.view
     sizes: dict[int, int] = {}
     for r in view.rows:
         sizes[r.tie_group] = sizes.get(r.tie_group, 0) + 1
-    return request.app.state.renderer.env.get_template("_board.html").render(
-        board=view, whiskers=_whiskers(view), group_sizes=sizes)
+    return Fragment.of(request.app.state.renderer.env.get_template("_board.html").render(
+        board=view, whiskers=_whiskers(view), group_sizes=sizes).encode())
 
 
-def highlight(html: str, team_id: int | None) -> str:
+def highlight(table: Fragment, team_id: int | None) -> Fragment:
     if team_id is None:
-        return html
-    marker = f'<tr id="t{team_id}" class="'
-    return html.replace(marker, f'<tr id="t{team_id}" aria-current="true" class="you ', 1)
+        return table
+    marker = f'<tr id="t{team_id}" class="'.encode()
+    data = table.data.replace(marker, f'<tr id="t{team_id}" aria-current="true" class="you '.encode(), 1)
+    return Fragment(data, f'{table.etag[:-1]}-t{team_id}"')
 
 
-@router.get("/c/{slug}/leaderboard")
-def leaderboard(request: Request, slug: str, board: str = Query("public", pattern="^(public|private)$")) -> Response:
+def _leaderboard_page(request: Request, slug: str, board: str, *, block: bool) -> Response:
     boards = request.app.state.boards
-    comp = boards.competition(slug)
-    who = viewer_of(request)
+    comp = boards.competition(slug, block=block)
+    who = viewer_of(request, block)
     private = board == "private"
     can_private = comp.closed or (who is not None and who.is_instructor)
     if private and not can_private:
         raise CompetitionOpen(slug, comp.deadline.isoformat())
-    entry = boards.get(slug, private)
-    table = entry.extra("html", lambda: board_table_html(request, entry))
-    team_id = _team_id(request, slug, who)
+    entry = boards.get(slug, private, block=block)
+    table = entry.extra("html", lambda: board_table_html(request, entry)) if block else entry.peek("html")
+    team_id = _team_id(request, slug, who, block)
     mine = next((r for r in entry.view.rows if r.team_id == team_id), None) if team_id else None
-    shake = boards.shakeup(slug) if private and comp.closed else None
-    return _page(request, "leaderboard.html", comp=comp, board=entry.view, table=highlight(table, team_id),
+    shake = boards.shakeup(slug, block=block) if private and comp.closed else None
+    return _page(request, "leaderboard.html", comp=comp, board=entry.view, fragments={"table": highlight(table, team_id)},
                  mine=mine, private=private, can_private=can_private, shake=shake, tab="leaderboard",
-                 before_deadline=not comp.closed)
+                 before_deadline=not comp.closed, shared=True)
+
+
+@router.get("/c/{slug}/leaderboard")
+async def leaderboard(request: Request, slug: str,
+                      board: str = Query("public", pattern="^(public|private)$")) -> Response:
+    """Served on the event loop from the cached board and its pre-rendered table; only a
+    cache miss (or a session or team to look up) goes to a worker thread."""
+    return await without_blocking(_leaderboard_page, request, slug, board)
 
 
 @router.get("/c/{slug}/history.svg")
@@ -182,7 +193,7 @@ def history(request: Request, slug: str) -> Response:
 
 # -- submitting -------------------------------------------------------------------------
 
-def _submit_page(request: Request, slug: str, *, status: int = 200, **extra: Any) -> HTMLResponse:
+def _submit_page(request: Request, slug: str, *, status: int = 200, **extra: Any) -> Response:
     svc = service_of(request)
     who = viewer_of(request)
     comp = svc.competition(slug)
