@@ -26,6 +26,7 @@ from ..errors import LeaderboardError
 from ..services import Service
 from .auth import Authenticator, BodyLimitMiddleware, RateLimiter, SessionMiddleware, Sessions
 from .boards import Boards
+from .fastpath import CachedBoardsMiddleware
 from .render import Renderer, status_of
 from .testclock import MovableClock
 from .workers import ScoringWorkers
@@ -121,6 +122,7 @@ def create_app(service: Service, settings: WebSettings | None = None) -> FastAPI
 
     app.add_middleware(SessionMiddleware, sessions=Sessions(settings.secret_key, secure=settings.secure_cookies))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(CachedBoardsMiddleware)  # outermost: see fastpath.py
     return app
 
 
