@@ -8,6 +8,7 @@ Students log in with their roster token (``coursebench compete tokens`` makes th
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 from pathlib import Path
@@ -38,6 +39,12 @@ def _secret(path: Path | None) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def _settle_heap() -> None:
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def serve(
@@ -97,4 +104,15 @@ def serve(
                   f"({service.db.dialect}; {workers} scoring worker(s); {pending} submission(s) waiting to be scored)")
     if test_clock:
         console.print("[yellow]--test-clock: instructors can move this server's clock[/]")
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
+    # Everything made so far (modules, the app, the service) lives as long as the server,
+    # and so does a cached board once built: keep them out of the cyclic garbage
+    # collector's full passes, which otherwise walk all of it and stall every request for
+    # up to a hundred milliseconds under load.  After each rebuild (rare: a board changed)
+    # one full pass frees whatever died since, old boards included, and the rest is frozen.
+    _settle_heap()
+    app.state.boards.rebuilt.append(_settle_heap)
+    # uvicorn logs each request at level info: below that, skip the access log altogether
+    # (it would only be formatted and dropped); uvloop and httptools when installed.
+    access_log = log_level.lower() in ("trace", "debug", "info")
+    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False,
+                access_log=access_log, loop="auto", http="auto")
