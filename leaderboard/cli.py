@@ -207,6 +207,25 @@ def _student(svc: Service) -> Any:
     return _run(lambda: svc.authenticate(_token()))
 
 
+def _resume_own(svc: Service, slug: str, who: Any) -> None:
+    """Score the caller's submissions that an interrupted run left unscored (a crash or
+    Ctrl-C during scoring leaves them pending; the next start picks them up).  A
+    submission another scorer holds under a live lease is left alone."""
+    claimable = set(_run(lambda: svc.pending(slug)))
+    for view in _run(lambda: svc.submissions(slug, who)):
+        if view.id not in claimable:
+            continue
+        err.print(f"[yellow]submission {view.id} ({view.filename}) was left unscored by an interrupted run; "
+                  "scoring it now[/]")
+        done = _run(lambda v=view: svc.process(v.id, viewer=who))
+        if done.status in ("pending", "running"):
+            err.print(f"  submission {done.id} is being scored elsewhere; it will show up shortly")
+        elif done.status == "failed":
+            err.print(f"  submission {done.id} failed: {done.failure_label}")
+        else:
+            err.print(f"  submission {done.id} scored: public {_fmt(done.public_score)}")
+
+
 @compete.command()
 def submit(
     competition: CompOpt,
@@ -217,6 +236,7 @@ def submit(
     """Submit predictions (scored at once) or a notebook (scored by k-fold CV in the sandbox)."""
     svc = service(db)
     who = _student(svc)
+    _resume_own(svc, competition, who)
     if file.suffix.lower() == ".ipynb":
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -258,9 +278,10 @@ def _print_result(svc: Service, slug: str, who: Any, view: Any) -> None:
 
 @compete.command()
 def submissions(competition: CompOpt, db: DbOpt = None) -> None:
-    """Your team's submissions, newest first."""
+    """Your team's submissions, newest first (scoring any an interrupted run left pending)."""
     svc = service(db)
     who = _student(svc)
+    _resume_own(svc, competition, who)
     rows = _run(lambda: svc.submissions(competition, who))
     table = Table(title=f"{competition}: your submissions", title_justify="left")
     for col in ("id", "date", "file", "status", "public", "CV", "private", "selected", "message"):

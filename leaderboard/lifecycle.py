@@ -72,7 +72,7 @@ class ScoringLifecycle:
                 viewer: ParticipantView | None = None) -> SubmissionView:
         """Score one stored submission (claim → evaluate → finish) and return it."""
         if self.claim(submission_id):
-            self._evaluate_and_finish(submission_id, progress)
+            self._evaluate_claimed(submission_id, progress)
         return self.submission(submission_id, viewer)
 
     def pending(self, slug: str | None = None) -> list[int]:
@@ -91,9 +91,28 @@ class ScoringLifecycle:
         scored = []
         for sub_id in self.pending(slug):
             if self.claim(sub_id):
-                self._evaluate_and_finish(sub_id, progress)
+                self._evaluate_claimed(sub_id, progress)
                 scored.append(sub_id)
         return scored
+
+    def _evaluate_claimed(self, sub_id: int, progress: Callable[[int, int, Any], None] | bool) -> None:
+        try:
+            self._evaluate_and_finish(sub_id, progress)
+        except KeyboardInterrupt:
+            # Ctrl-C while scoring: hand the submission back to the queue at once (the
+            # attempt stays counted) so the next start scores it without waiting for the
+            # lease to run out.  A SIGKILL cannot do this; the lease covers that case.
+            self.release(sub_id)
+            raise
+
+    def release(self, submission_id: int) -> bool:
+        """Return a claimed ('running') submission to 'pending'; True when it was."""
+        with self.db.write() as s:
+            done = s.execute(update(Submission)
+                             .where(Submission.id == submission_id, Submission.status == "running")
+                             .values(status="pending", lease_until=None)
+                             .execution_options(synchronize_session=False))
+            return done.rowcount == 1
 
     def _evaluate_and_finish(self, sub_id: int, progress: Callable[[int, int, Any], None] | bool) -> None:
         with self.db.read() as s:

@@ -7,9 +7,9 @@ if the Service grows an equivalent, the web app should switch to it.
 - ``score_history``: released public scores over time (the history chart);
 - ``activity``: per-student counts for instructors;
 - ``board_fingerprint``: a cheap "did anything on this board change" check for caching;
-- ``release_claim`` / ``give_up``: a worker that crashed while holding a lease hands the
-  submission back at once, and one that keeps crashing the scorer gets a clear failure
-  (not counted) instead of staying pending forever.
+- ``give_up``: a submission that keeps crashing the scorer gets a clear failure (not
+  counted) instead of staying pending forever (a crashed worker hands its claim back
+  through ``Service.release``).
 """
 
 from __future__ import annotations
@@ -151,15 +151,6 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=dt.timezone.utc)
     return value
-
-
-def release_claim(db: Database, submission_id: int) -> bool:
-    """Hand a submission whose scoring crashed back to the queue at once (the attempt
-    stays counted), instead of waiting for its lease to run out."""
-    with db.write() as s:
-        done = s.execute(update(Submission).where(Submission.id == submission_id, Submission.status == "running")
-                         .values(status="pending", lease_until=None).execution_options(synchronize_session=False))
-        return done.rowcount == 1
 
 
 def give_up(db: Database, submission_id: int, max_attempts: int, now: dt.datetime) -> bool:

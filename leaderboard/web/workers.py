@@ -125,7 +125,7 @@ class ScoringWorkers:
             except Exception:
                 log.exception("scoring submission %s crashed; handing it back", sub_id)
                 try:
-                    queries.release_claim(self.service.db, sub_id)
+                    self.service.release(sub_id)
                 except Exception:
                     log.exception("could not hand submission %s back", sub_id)
             finally:

@@ -90,3 +90,27 @@ def test_student_and_instructor_workflow(course):
     assert done.exit_code == 0
     rows = list(csv.DictReader(open(course / "grades.csv")))
     assert rows[0]["participant"] == "s001" and rows[0]["private_rank"] == "1"
+
+
+def test_a_submission_left_pending_is_scored_on_the_students_next_start(course):
+    """A crash between storing a submission and scoring it leaves it pending; the
+    student's next `compete` command scores it (and a live lease is respected)."""
+    from leaderboard.cli import service
+
+    assert invoke("compete", "prepare", "wine-demo").exit_code == 0
+    svc = service()
+    token = svc.add_participant("s009")
+    assert invoke("compete", "login", token).exit_code == 0
+    assert invoke("compete", "files", "wine-demo", "-p", "dl").exit_code == 0
+    who = svc.authenticate(token)
+    data = (course / "dl" / "sample_submission.csv").read_bytes()
+    left = svc.submit_file("wine-demo", who, data, filename="left.csv", score_now=False)
+    held = svc.submit_file("wine-demo", who, data, filename="held.csv", score_now=False)
+    assert svc.claim(held.id)  # another scorer is at work on this one, under a live lease
+
+    done = invoke("compete", "submissions", "-c", "wine-demo")
+    assert done.exit_code == 0, done.output
+    assert f"submission {left.id} (left.csv) was left unscored" in done.output
+    assert svc.submission(left.id).status == "complete"
+    assert svc.submission(held.id).status == "running"
+    assert f"submission {held.id}" not in done.output.split("your submissions")[0]

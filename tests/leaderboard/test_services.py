@@ -221,6 +221,22 @@ def test_crash_during_scoring_leaves_it_pending_and_the_next_start_scores_it(svc
         assert s.scalar(select(Submission.attempts).where(Submission.id == view.id)) == 2
 
 
+def test_ctrl_c_during_scoring_hands_the_submission_back_at_once(svc, monkeypatch):
+    vic = student(svc, "vic")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C arrives while the scorer works
+
+    monkeypatch.setattr(svc, "_score_predictions", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        svc.submit_file("demo", vic, predictions(svc, 0.7), filename="v.csv")
+    [view] = svc.submissions("demo", vic)
+    assert view.status == "pending" and view.counted  # not 'running' under a 30-minute lease
+    monkeypatch.undo()
+    assert svc.score_pending("demo") == [view.id]  # the next start, without waiting
+    assert svc.submission(view.id).status == "complete"
+
+
 def test_rescore_after_the_data_changes(svc):
     una = student(svc, "una")
     view = svc.submit_file("demo", una, predictions(svc, 0.8), filename="s.csv")
