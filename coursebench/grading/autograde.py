@@ -35,7 +35,7 @@ from typing import Any
 
 from ..execution import Job, JobGroup, Limits, run_many
 from . import runs
-from .course import CourseDir, nbgrader_environment, open_course_dir
+from .course import CourseDir, nbgrader_environment, open_course_dir, shared_gradebook_engines
 from .errors import GradingError, UnknownAssignment
 from .intake import make_intake
 
@@ -180,7 +180,7 @@ def autograde(
     started = time.monotonic()
     limits = limits or default_limits(cd, assignment)
     chosen, _ = resolve(backend) if cluster is None else (backend, "")
-    with nbgrader_environment(), warnings.catch_warnings():
+    with nbgrader_environment(), shared_gradebook_engines(), warnings.catch_warnings():
         # nbgrader's gradebook code trips SQLAlchemy's autoflush warnings; they are noise.
         warnings.filterwarnings("ignore", module="nbgrader")
         warnings.filterwarnings("ignore", message=".*not in session.*")

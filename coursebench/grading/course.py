@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,58 @@ def nbgrader_environment() -> Iterator[None]:
         yield
     finally:
         os.environ["PATH"] = old
+
+
+@contextlib.contextmanager
+def shared_gradebook_engines() -> Iterator[None]:
+    """Let nbgrader's gradebooks share one SQLAlchemy engine per database URL.
+
+    nbgrader opens a new ``Gradebook`` for every step of every notebook (about 16 per
+    two-notebook submission): each one a new engine, whose statement cache starts empty
+    so every query is compiled again, plus a table inspection and ``create_all``.  That
+    host work competes with the sandboxes for the CPUs.  Inside this block the engines
+    are shared (their pools and compiled-statement caches) and ``create_all`` runs once
+    per engine; the SQL each gradebook sends, and so the gradebook's contents, are the
+    same.  Everything is restored on exit and the shared engines are disposed of.
+    """
+    import nbgrader.api as api
+
+    if getattr(api.create_engine, "_coursebench_shared", False):
+        yield  # already inside such a block
+        return
+    real_create_engine = api.create_engine
+    metadata = api.Base.metadata
+    real_create_all = metadata.create_all
+    engines: dict[tuple[str, str], Any] = {}
+    ready: set[int] = set()
+    lock = threading.Lock()
+
+    def create_engine(url: Any, *args: Any, **kwargs: Any) -> Any:
+        key = (str(url), repr((args, sorted(kwargs.items()))))
+        with lock:
+            if key not in engines:
+                engines[key] = real_create_engine(url, *args, **kwargs)
+            return engines[key]
+
+    create_engine._coursebench_shared = True  # type: ignore[attr-defined]
+
+    def create_all(bind: Any = None, **kwargs: Any) -> None:
+        shared = bind is not None and any(bind is e for e in engines.values())
+        if shared and id(bind) in ready:
+            return
+        real_create_all(bind=bind, **kwargs)
+        if shared:
+            ready.add(id(bind))
+
+    api.create_engine = create_engine
+    metadata.create_all = create_all  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        api.create_engine = real_create_engine
+        del metadata.create_all  # the class's method again
+        for engine in engines.values():
+            engine.dispose()
 
 
 @dataclass
