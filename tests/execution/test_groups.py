@@ -112,6 +112,40 @@ def test_processes_a_notebook_leaves_behind_are_gone_before_the_next(process_bac
     assert leftover_sandbox_processes() == []
 
 
+KILL_SIBLINGS = """
+import os, signal
+mine, parent, killed = os.getpid(), os.getppid(), 0
+for entry in os.listdir('/proc'):
+    if entry.isdigit() and int(entry) != mine:
+        try:
+            stat = open(f'/proc/{entry}/stat').read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == parent:  # another child of the worker: the next notebook's kernel
+            os.kill(int(entry), signal.SIGKILL)
+            killed += 1
+print('killed', killed)
+"""
+
+
+def test_the_next_kernel_boots_early_and_a_notebook_cannot_break_it(process_backend):
+    """While a notebook runs, the next notebook's kernel is already starting.  It is a
+    fresh kernel all the same, and when the running notebook kills it, the next
+    notebook gets another one instead of failing."""
+    group = JobGroup([
+        job("first", "secret = 1", KILL_SIBLINGS, backend=process_backend),
+        job("second", "print('secret' in globals())", backend=process_backend),
+        job("third", "print('third ran')", backend=process_backend),
+    ])
+    first, second, third = run_group(group)
+    assert [first.status, second.status, third.status] == ["ok", "ok", "ok"], \
+        [r.summary() for r in (first, second, third)]
+    assert "killed 1" in stream_text(first)  # there was a spare kernel, and it was killed
+    assert "False" in stream_text(second)
+    assert "third ran" in stream_text(third)
+    assert leftover_sandbox_processes() == []
+
+
 def test_invalid_member_is_reported_and_the_rest_run(process_backend):
     group = JobGroup([
         Job(notebook={"not": "a notebook"}, name="broken", backend=process_backend, limits=LIMITS),
