@@ -87,3 +87,33 @@ def test_private_boards_and_errors_unchanged(site: Site) -> None:
     page = anon.get(PAGE).text
     assert f'href="/c/{SLUG}/leaderboard?board=private"' in page and "ended" in page
     assert anon.get(API, params={"private": "true"}).status_code == 200
+
+
+def test_cached_answers_are_gzip_for_clients_that_take_it(site: Site, monkeypatch) -> None:
+    import gzip
+
+    from leaderboard.web import render
+
+    monkeypatch.setattr(render, "GZIP_MIN_BYTES", 200)  # a one-row board's JSON is small
+    _submit(site, "alice", 0.8)
+    anon = site.client()
+    for path in (API, PAGE):
+        plain = anon.get(path, headers={"Accept-Encoding": "identity"})
+        packed = anon.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert plain.status_code == packed.status_code == 200
+        assert "content-encoding" not in plain.headers
+        assert packed.headers["content-encoding"] == "gzip"
+        assert plain.headers["vary"] == packed.headers["vary"] == "Accept-Encoding"
+        assert int(packed.headers["content-length"]) < len(plain.content)  # sent compressed
+        tag = packed.headers["etag"]
+        assert tag.endswith('-gz"') and tag != plain.headers["etag"]  # one ETag per encoding
+        if path == API:  # (the page's shell shows the clock to the second)
+            assert packed.content == plain.content  # httpx decodes: the same document
+            again = anon.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": tag})
+            assert again.status_code == 304
+            assert anon.get(path, headers={"Accept-Encoding": "identity", "If-None-Match": tag}).status_code == 200
+        else:
+            assert "alice" in packed.text
+    refused = anon.get(API, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in refused.headers
+    assert gzip.decompress(gzip.compress(refused.content)) == refused.content
