@@ -218,12 +218,33 @@ def _debootstrap_tarball(tarball: Path, *, log: Log) -> None:
 # ----------------------------------------------------------------------- wheels
 
 
+# Targets that install coursebench itself from the build context, with these extras
+# (as in the Dockerfile's `pip install "/src[...]"`): offline, their dependencies must
+# be among the wheels too.
+PROJECT_EXTRAS = {"lab": ("grading", "web", "docker"), "gpu": ("grading", "docker")}
+
+
+def project_requirements(extras: Iterable[str]) -> list[str]:
+    """coursebench's own dependencies and those of ``extras``, from pyproject.toml."""
+    import tomllib
+
+    project = tomllib.loads((repo_root() / "pyproject.toml").read_text())["project"]
+    found = list(project["dependencies"])
+    for extra in extras:
+        found += [r for r in project["optional-dependencies"][extra] if r not in found]
+    return found
+
+
 def download_wheels(requirements: Iterable[str], dest: Path, *, log: Log = None, force: bool = False) -> Path:
     """``pip download`` binary wheels for the images' Python (3.11, Linux, this CPU) into
-    ``dest``; skipped when the same requirements were downloaded there before."""
+    ``dest``; skipped when the same requirements were downloaded there before.  For the
+    targets that install coursebench itself, its own dependencies come along."""
     root = repo_root()
+    requirements = list(requirements)
     files = [root / "docker" / f"requirements-{name}.txt" for name in requirements]
-    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:16]
+    extras = sorted({e for name in requirements for e in PROJECT_EXTRAS.get(name, ())})
+    specs = project_requirements(extras) if extras else []
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files) + "\n".join(specs).encode()).hexdigest()[:16]
     stamp = dest / f".done-{'-'.join(requirements)}-{digest}"
     if stamp.exists() and not force:
         _say(log, f"wheels for {', '.join(requirements)} already in {dest}")
@@ -241,6 +262,7 @@ def download_wheels(requirements: Iterable[str], dest: Path, *, log: Log = None,
             "--platform", f"manylinux1_{machine}"]
     for f in files:
         cmd += ["-r", str(f)]
+    cmd += specs
     # The host's pip configuration (find-links, constraints for the host's own venv) is
     # not the image's business; certificates and proxies from the environment still apply.
     env = {k: v for k, v in os.environ.items()
