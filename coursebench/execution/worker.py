@@ -14,6 +14,7 @@ as JSON and ``.ipynb``; nothing is pickled.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -295,21 +296,16 @@ def _kill_children() -> None:
                 pass
 
 
-_KERNEL_MANAGER = None
-
-
-def _kernel_manager_class():
-    """(manager class, client class): jupyter_client's AsyncKernelManager without two fixed waits that cost every
-    notebook ~0.3 s of idle time (measured here):
+@functools.cache
+def _kernel_classes():
+    """(manager class, client class): jupyter_client's AsyncKernelManager and its client
+    without two fixed waits that cost every notebook ~0.3 s of idle time (measured here):
 
     - ``wait_for_ready`` ends by draining IOPub until 0.2 s pass without a message;
       here it drains only what has already arrived (nbclient ignores IOPub messages
       that do not answer its own requests, so stray start-up messages are harmless);
     - killing the kernel polls for its end every 0.1 s; here every 5 ms.
     """
-    global _KERNEL_MANAGER
-    if _KERNEL_MANAGER is not None:
-        return _KERNEL_MANAGER
     from queue import Empty
 
     from jupyter_client.asynchronous import AsyncKernelClient
@@ -348,8 +344,7 @@ def _kernel_manager_class():
         async def _async_wait(self, pollinterval: float = 0.005) -> None:
             await super()._async_wait(pollinterval=pollinterval)
 
-    _KERNEL_MANAGER = (KernelManager, ReadyClient)
-    return _KERNEL_MANAGER
+    return KernelManager, ReadyClient
 
 
 def _start_kernel_early(kernel_name: str, cwd: str):
@@ -357,7 +352,7 @@ def _start_kernel_early(kernel_name: str, cwd: str):
     try:
         import asyncio
 
-        manager, client = _kernel_manager_class()
+        manager, client = _kernel_classes()
         km = manager(kernel_name=kernel_name)
         km.client_factory = client
         loop = asyncio.new_event_loop()
@@ -422,14 +417,13 @@ def notebooks_of(job: dict) -> list[dict]:
     return [{**{k: v for k, v in job.items() if k != "notebooks"}, **item} for item in items]
 
 
-def _kernel_pid(km) -> int | None:
-    provisioner = getattr(km, "provisioner", None)
-    process = getattr(provisioner, "process", None)
-    return getattr(process, "pid", None)
+def _kernel_process(km):
+    """The kernel's ``subprocess.Popen`` behind a kernel manager, or None."""
+    return getattr(getattr(km, "provisioner", None), "process", None)
 
 
 def _alive(km) -> bool:
-    process = getattr(getattr(km, "provisioner", None), "process", None)
+    process = _kernel_process(km)
     return process is not None and process.poll() is None
 
 
@@ -471,7 +465,7 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
     spare = None
     if next_settings is not None:
         spare = _start_kernel_early(next_settings.get("kernel_name", "python3"), work_dir)
-        SPARE_PID = _kernel_pid(spare) if spare is not None else None
+        SPARE_PID = getattr(_kernel_process(spare), "pid", None)
 
     import papermill
     from papermill.engines import papermill_engines
@@ -576,7 +570,7 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
 
 
 def _kill_kernel(km) -> None:
-    process = getattr(getattr(km, "provisioner", None), "process", None)
+    process = _kernel_process(km)
     if process is None:
         return
     try:
@@ -600,7 +594,7 @@ def _skip_validation() -> None:
 def _kernel_exit(km) -> int | None:
     """The dead kernel's exit status (-9: SIGKILL, e.g. the kernel OOM killer), if known."""
     for manager in (km, getattr(STATE.client, "km", None)):
-        process = getattr(getattr(manager, "provisioner", None), "process", None)
+        process = _kernel_process(manager)
         if process is not None:
             try:
                 for _ in range(20):
