@@ -96,12 +96,13 @@ class ScoringLifecycle:
         return scored
 
     def _evaluate_claimed(self, sub_id: int, progress: Callable[[int, int, Any], None] | bool) -> None:
+        """Evaluate a submission this process has claimed.  When that does not finish (a
+        crash of the scorer, Ctrl-C), the submission goes back to the queue at once (the
+        attempt stays counted), so the next scorer takes it without waiting for the
+        lease to run out.  A SIGKILL cannot do this; the lease covers that case."""
         try:
             self._evaluate_and_finish(sub_id, progress)
-        except KeyboardInterrupt:
-            # Ctrl-C while scoring: hand the submission back to the queue at once (the
-            # attempt stays counted) so the next start scores it without waiting for the
-            # lease to run out.  A SIGKILL cannot do this; the lease covers that case.
+        except BaseException:
             self.release(sub_id)
             raise
 

@@ -119,15 +119,12 @@ class ScoringWorkers:
                 continue
             try:
                 # we hold the lease already; process() sees status 'running' and only
-                # evaluates when it can claim, so evaluate through the claimed path:
-                self.service._evaluate_and_finish(sub_id, False)
+                # evaluates when it can claim, so evaluate through the claimed path
+                # (which hands the submission back when scoring crashes):
+                self.service._evaluate_claimed(sub_id, False)
                 self.scored += 1
             except Exception:
-                log.exception("scoring submission %s crashed; handing it back", sub_id)
-                try:
-                    self.service.release(sub_id)
-                except Exception:
-                    log.exception("could not hand submission %s back", sub_id)
+                log.exception("scoring submission %s crashed; it was handed back", sub_id)
             finally:
                 with self._claiming:
                     self._busy.discard(sub_id)
