@@ -76,11 +76,10 @@ def shared_gradebook_engines() -> Iterator[None]:
     create_engine._coursebench_shared = True  # type: ignore[attr-defined]
 
     def create_all(bind: Any = None, **kwargs: Any) -> None:
-        shared = bind is not None and any(bind is e for e in engines.values())
-        if shared and id(bind) in ready:
+        if id(bind) in ready:  # a shared engine (they live until the block ends: ids stay theirs)
             return
         real_create_all(bind=bind, **kwargs)
-        if shared:
+        if any(bind is e for e in engines.values()):
             ready.add(id(bind))
 
     api.create_engine = create_engine
