@@ -43,3 +43,18 @@ def leftover_sandbox_processes(wait: float = 3.0, marker: str | None = None) -> 
         if not found or time.monotonic() > deadline:
             return [f"{pid}: {cmd}" for pid, cmd in sorted(found.items())]
         time.sleep(0.2)
+
+
+def must_have_or_skip(component: str, reason: str) -> None:
+    """A real component (bubblewrap, Docker, PostgreSQL, Chromium) is not usable.
+
+    Where the suite is expected to provide it — as root, or on CI (``CI`` set), where
+    ``make test`` installs and starts everything — that is a failure of the machine's
+    setup and the test FAILS with the reason; elsewhere (a developer without root) it is
+    skipped with the reason and the command that would provide it.
+    """
+    import pytest
+
+    if os.environ.get("CI") or os.geteuid() == 0:
+        pytest.fail(f"{component} is required here (root/CI) but could not be used: {reason}", pytrace=False)
+    pytest.skip(f"{component} not available: {reason}")
