@@ -52,6 +52,12 @@ def test_demo_runs_the_course_end_to_end(tmp_path):
         rows = list(csv.DictReader(fh))
     assert [r["student_id"] for r in rows] == [f"s{i:02d}" for i in range(1, 13)]
     assert all(r["letter"] for r in rows)
+    weights = {"labs": 0.20, "midterm": 0.35, "final": 0.35, "attendance": 0.10}
+    for r in rows:  # the total is the syllabus' weighted sum over the categories that have grades
+        used = {c: w for c, w in weights.items() if r.get(c) not in (None, "")}
+        assert used, r
+        expected = sum(float(r[c]) * w for c, w in used.items()) / sum(used.values())
+        assert float(r["total"]) == pytest.approx(expected, abs=0.02), r
     assert any(Path(build / "report" / "plots").glob("*.png"))
     assert (build / "lms" / "lab01.zip").is_file()
     # nothing of the hostile students escaped: the repository's files are untouched

@@ -14,6 +14,8 @@ from typing import Any
 import nbformat
 import pytest
 
+from tests.helpers import must_have_or_skip
+
 REPO = Path(__file__).resolve().parents[2]
 COMPETITIONS = REPO / "competitions"
 
@@ -64,7 +66,7 @@ def bwrap_or_skip() -> str:
 
     ok, why = availability("bwrap")
     if not ok:
-        pytest.skip(f"bwrap backend not available: {why}")
+        must_have_or_skip("the bwrap backend", why)
     return "bwrap"
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import must_have_or_skip
+
 pytest.importorskip("distributed")
 
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -174,6 +176,6 @@ def local_reference(batch) -> list:
 
     ok, why = availability("bwrap")
     if not ok:
-        pytest.skip(f"bwrap backend not available: {why}")
+        must_have_or_skip("the bwrap backend", why)
     jobs = [Job(path, limits=Limits(**BATCH_LIMITS), backend="bwrap") for path in batch]
     return run_many(jobs, workers=2, progress=False)

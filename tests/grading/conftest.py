@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import must_have_or_skip
+
 sys.path.insert(0, str(Path(__file__).parent))
 
 import factory
@@ -35,5 +37,5 @@ def sandbox() -> str:
 
     ok, why = availability("bwrap")
     if not ok:
-        pytest.skip(f"bwrap backend not available: {why}")
+        must_have_or_skip("the bwrap backend", why)
     return "bwrap"

@@ -12,6 +12,7 @@ import pytest
 from coursebench.execution import ExecutionResult
 from leaderboard.kfold import classify, evaluate_notebook
 from leaderboard.services import Service
+from tests.helpers import must_have_or_skip
 
 from .conftest import make_competition
 
@@ -67,7 +68,7 @@ def bwrap_backend_module() -> str:
 
     ok, why = availability("bwrap")
     if not ok:
-        pytest.skip(f"bwrap backend not available: {why}")
+        must_have_or_skip("the bwrap backend", why)
     return "bwrap"
 
 
