@@ -16,7 +16,7 @@ from typing import Any, Literal
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .execution.errors import CoursebenchError
+from .errors import CoursebenchError
 from .execution.limits import Limits, parse_size
 
 COURSE_FILE = "course.toml"

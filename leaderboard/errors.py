@@ -10,16 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from coursebench.execution.errors import CoursebenchError
+from coursebench.errors import CoursebenchError
 
 
 class LeaderboardError(CoursebenchError):
     """Root of every error the leaderboard raises on purpose."""
 
     code = "leaderboard_error"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"error": self.code, "message": str(self)}
 
 
 class SpecError(LeaderboardError):

@@ -1,14 +1,20 @@
-"""Exceptions of coursebench.execution.  All derive from :class:`ExecutionError`."""
+"""Exceptions of coursebench.execution.  All derive from :class:`ExecutionError`.
+
+:class:`~coursebench.errors.CoursebenchError`, the root of them all, lives in
+:mod:`coursebench.errors`; it is importable from here too, as it always was.
+"""
 
 from __future__ import annotations
 
+from ..errors import CoursebenchError
 
-class CoursebenchError(Exception):
-    """Root of every error coursebench raises on purpose."""
+__all__ = ["BackendUnavailable", "CoursebenchError", "ExecutionError", "NotebookInputError", "UnknownBackend"]
 
 
 class ExecutionError(CoursebenchError):
     """Something about running notebooks went wrong before or around the sandbox."""
+
+    code = "execution_error"
 
 
 class UnknownBackend(ExecutionError, ValueError):

@@ -6,7 +6,7 @@ notebook, file) so the CLI can say what is wrong, where, and how to fix it.
 
 from __future__ import annotations
 
-from ..execution.errors import CoursebenchError
+from ..errors import CoursebenchError
 
 
 class GradingError(CoursebenchError):
