@@ -65,18 +65,22 @@ def _papermill(args: tuple[str, str]) -> float:
 @contextlib.contextmanager
 def _engine():
     """The address of an engine with the runtime image (started here if need be)."""
-    from coursebench import images
+    from coursebench.images.build import ensure
+    from coursebench.images.common import ImageError
+    from coursebench.images.dockerd import private_engine
+    from coursebench.images.engine import client, registry_reachable
+    from coursebench.settings import get_settings
 
-    host = os.environ.get("COURSEBENCH_DOCKER_HOST") or os.environ.get("DOCKER_HOST")
+    host = get_settings().engine_host
     with contextlib.ExitStack() as stack:
         if host is None:
             try:
-                images.client(timeout=10)
-            except images.ImageError:
-                host = stack.enter_context(images.private_engine())
-        engine = images.client(host)
-        offline = not images.registry_reachable(engine)
-        images.ensure("runtime", engine=engine, offline=offline)
+                client(timeout=10)
+            except ImageError:
+                host = stack.enter_context(private_engine())
+        engine = client(host)
+        offline = not registry_reachable(engine)
+        ensure("runtime", engine=engine, offline=offline)
         old = os.environ.get("COURSEBENCH_DOCKER_HOST")
         if host:
             os.environ["COURSEBENCH_DOCKER_HOST"] = host

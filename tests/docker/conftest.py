@@ -1,7 +1,7 @@
 """A real Docker engine for the docker tests: started here, stopped here.
 
 The session fixture :func:`docker_engine` starts its own ``dockerd`` with
-:func:`coursebench.images.private_engine` (own socket, exec root and pid file;
+:func:`coursebench.images.dockerd.private_engine` (own socket, exec root and pid file;
 ``--bridge=none --iptables=false --ip-forward=false``, so no network is ever created),
 its data root cached in ``/var/cache/coursebench/docker`` so the runtime image survives
 between runs on one machine; it builds the ``runtime`` image offline when missing or
@@ -9,8 +9,10 @@ stale (a debootstrap base + wheels downloaded on the host), and stops the daemon
 at the end.  ``COURSEBENCH_TEST_DOCKER_HOST`` points the tests at an engine that is
 already running instead (it is left running).
 
-Tests skip, saying why, only where the daemon cannot be started by design: not root, or
-docker.io / debootstrap / the Docker SDK not installed.
+An engine that cannot be had (not root, docker.io / debootstrap / the Docker SDK not
+installed, a daemon that does not start) FAILS the docker tests where the suite is expected
+to provide it — as root or on CI, where ``make test`` installs it — and skips them, saying
+why, elsewhere (:func:`tests.helpers.must_have_or_skip`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from coursebench.settings import get_settings
+from tests.helpers import must_have_or_skip
+
 
 @dataclass
 class Engine:
@@ -32,12 +37,12 @@ class Engine:
     image_id: str
 
 
-def _reason_to_skip() -> str | None:
+def _reason_unavailable() -> str | None:
     try:
         import docker  # noqa: F401
     except ImportError:
         return "the Docker SDK is not installed (pip install 'coursebench[docker]')"
-    if os.environ.get("COURSEBENCH_TEST_DOCKER_HOST"):
+    if get_settings().test_docker_host:
         return None
     if os.geteuid() != 0:
         return "starting a private Docker engine needs root (run `make test` as root)"
@@ -49,25 +54,27 @@ def _reason_to_skip() -> str | None:
 
 @pytest.fixture(scope="session")
 def docker_engine() -> Iterator[Engine]:
-    reason = _reason_to_skip()
+    reason = _reason_unavailable()
     if reason:
-        pytest.skip(reason)
+        must_have_or_skip("a Docker engine", reason)
     import docker
-    from coursebench import images
     from coursebench.execution.backends.docker import reap_stale
+    from coursebench.images.build import ensure, remove_superseded
+    from coursebench.images.common import ImageError
+    from coursebench.images.dockerd import private_engine
 
-    image = os.environ.get("COURSEBENCH_TEST_DOCKER_IMAGE", "coursebench-runtime:latest")
-    given = os.environ.get("COURSEBENCH_TEST_DOCKER_HOST")
+    image = get_settings().test_docker_image
+    given = get_settings().test_docker_host
     with contextlib.ExitStack() as stack:
         try:
-            host = given or stack.enter_context(images.private_engine())
+            host = given or stack.enter_context(private_engine())
             engine = docker.DockerClient(base_url=host, timeout=600)
             stack.callback(engine.close)
             reap_stale(engine)  # containers of an earlier, crashed test session
-            image_id = images.ensure("runtime", engine=engine, offline=True, tag=image)
-        except images.ImageError as exc:
+            image_id = ensure("runtime", engine=engine, offline=True, tag=image)
+        except ImageError as exc:
             pytest.fail(f"no Docker engine with the runtime image for the tests: {exc}")
-        images.remove_superseded(engine)  # earlier builds for another worker.py
+        remove_superseded(engine)  # earlier builds for another worker.py
         yield Engine(host, engine, image, image_id)
 
 

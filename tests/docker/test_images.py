@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from coursebench import images
+from coursebench.images.common import ImageError
+from coursebench.images.dockerfile import dockerfile_for
+from coursebench.images.targets import worker_sha256
 
 REPO = Path(__file__).parents[2]
 DOCKERFILE = (REPO / "docker" / "Dockerfile").read_text()
@@ -29,11 +31,11 @@ def test_dockerfile_has_the_three_targets():
 
 
 def test_each_target_gets_only_the_stages_it_needs():
-    assert stages(images.dockerfile_for("runtime")) == ["runtime-build", "runtime"]
-    assert stages(images.dockerfile_for("lab")) == ["runtime-build", "runtime", "lab-build", "lab"]
-    assert stages(images.dockerfile_for("gpu")) == ["gpu-base", "gpu-build", "gpu"]
-    with pytest.raises(images.ImageError, match="no target 'nope'"):
-        images.dockerfile_for("nope")
+    assert stages(dockerfile_for("runtime")) == ["runtime-build", "runtime"]
+    assert stages(dockerfile_for("lab")) == ["runtime-build", "runtime", "lab-build", "lab"]
+    assert stages(dockerfile_for("gpu")) == ["gpu-base", "gpu-build", "gpu"]
+    with pytest.raises(ImageError, match="no target 'nope'"):
+        dockerfile_for("nope")
 
 
 def test_compose_file_declares_the_services_and_gpu_reservations():
@@ -63,7 +65,7 @@ def test_images_cli_help():
 def test_runtime_image_keeps_its_promises(docker_engine):
     image = docker_engine.client.images.get(docker_engine.image)
     labels = image.labels
-    assert labels["org.coursebench.worker-sha256"] == images.worker_sha256()
+    assert labels["org.coursebench.worker-sha256"] == worker_sha256()
     assert labels["org.coursebench.target"] == "runtime"
     assert image.attrs["Config"]["User"] not in ("", "0", "root", "0:0")
     script = (

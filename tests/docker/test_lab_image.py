@@ -6,17 +6,18 @@ minutes); run it with ``make test-lab-image``, which sets COURSEBENCH_TEST_LAB_I
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from coursebench.settings import get_settings
 
 from .conftest import Engine
 
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
-    os.environ.get("COURSEBENCH_TEST_LAB_IMAGE") != "1",
+    not get_settings().test_lab_image,
     reason="the 3 GB lab image is built only on request: make test-lab-image",
 )
 
@@ -29,9 +30,9 @@ def _run(engine: Engine, image: str, command: str, **kwargs) -> str:
 
 @pytest.mark.timeout(3600)
 def test_lab_image_builds_offline_and_runs_a_keras_lecture(docker_engine: Engine) -> None:
-    from coursebench import images
+    from coursebench.images.build import build
 
-    image_id = images.build("lab", engine=docker_engine.client, offline=True)  # type: ignore[arg-type]
+    image_id = build("lab", engine=docker_engine.client, offline=True)  # type: ignore[arg-type]
     versions = _run(docker_engine, image_id, "python -c 'import tensorflow as tf, keras, nbgrader, jupyterlab, "
                                              "papermill, sklearn, coursebench; print(\"OK\", tf.__version__, "
                                              "keras.__version__)' 2>/dev/null")
