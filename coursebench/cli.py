@@ -40,7 +40,7 @@ SUBCOMMANDS = (
     "leaderboard.web.cli",
     "coursebench.lectures",
     "coursebench.demo",
-    "coursebench.images",
+    "coursebench.images.cli",
 )
 
 STATUS_STYLE = {
