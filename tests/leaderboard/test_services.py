@@ -227,7 +227,7 @@ def test_ctrl_c_during_scoring_hands_the_submission_back_at_once(svc, monkeypatc
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C arrives while the scorer works
 
-    monkeypatch.setattr(svc, "_score_predictions", interrupted)
+    monkeypatch.setattr(svc.scoring, "_score_predictions", interrupted)
     with pytest.raises(KeyboardInterrupt):
         svc.submit_file("demo", vic, predictions(svc, 0.7), filename="v.csv")
     [view] = svc.submissions("demo", vic)

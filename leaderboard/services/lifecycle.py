@@ -1,63 +1,60 @@
-"""The scoring life cycle of a stored submission, mixed into :class:`~leaderboard.services.Service`:
-claim (a lease) → evaluate (outside any transaction) → finish (one transaction), with
-retries of infrastructure failures, the Ladder, and rescoring."""
+"""The scoring life cycle of a stored submission: claim (a lease) → evaluate (outside
+any transaction) → finish (one transaction), with retries of infrastructure failures,
+the Ladder, and rescoring after the data changed."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from .data import Dataset
-from .db import Database
-from .errors import ScoringError
-from .kfold import evaluate_notebook
-from .models import Blob, Competition, Submission
-from .scoring import score, scoring_truth
-from .stats import bootstrap_ci, ladder_step
-from .views import ParticipantView, SubmissionView
+from ..board import BoardCache
+from ..clock import Clock
+from ..data import Dataset
+from ..db import Database
+from ..errors import ScoringError
+from ..kfold import evaluate_notebook
+from ..models import Blob, Competition, Submission
+from ..scoring import cv_score, score, scoring_truth
+from ..stats import bootstrap_ci, ladder_step
+from .blobs import from_parquet, put_blob, to_parquet
+from .competitions import CompetitionRegistry
+from .quotas import Quotas
 
 MAX_ATTEMPTS = 3
 
-
-def _to_parquet(values: np.ndarray) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    matrix = values if values.ndim == 2 else values[:, None]
-    table = pa.table({f"p{j}": matrix[:, j] for j in range(matrix.shape[1])})
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
-
-
-def _from_parquet(data: bytes) -> np.ndarray:
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(io.BytesIO(data))
-    cols = [table[name].to_numpy() for name in table.column_names]
-    return cols[0] if len(cols) == 1 else np.column_stack(cols)
+Progress = Callable[[int, int, Any], None] | bool
 
 
 class ScoringLifecycle:
-    """Mixed into :class:`~leaderboard.services.Service`, which provides the database,
-    the clock (``now``), datasets, quota refunds and submission views used here."""
+    """Scores stored submissions.  ``backend`` and ``workers`` go to the sandboxed
+    runner for notebook submissions; ``lease`` is how long a claim holds before another
+    scorer may take the submission over (after a crash)."""
 
-    db: Database
-    lease: dt.timedelta
-    backend: str
-    workers: int | None
+    def __init__(self, db: Database, clock: Clock, registry: CompetitionRegistry, quotas: Quotas,
+                 boards: BoardCache, *, backend: str = "auto", workers: int | None = None,
+                 lease: dt.timedelta = dt.timedelta(minutes=30)) -> None:
+        self.db = db
+        self.clock = clock
+        self.registry = registry
+        self.quotas = quotas
+        self.boards = boards
+        self.backend = backend
+        self.workers = workers
+        self.lease = lease
+
+    # -- the queue ------------------------------------------------------------------------
     def claim(self, submission_id: int) -> bool:
         """Take the lease on a submission to score it (pending, or running with an
         expired lease).  False when someone else holds it or it is done."""
-        now = self.now()
+        now = self.clock.now()
         with self.db.write() as s:
             done = s.execute(
                 update(Submission)
@@ -68,34 +65,28 @@ class ScoringLifecycle:
                 .execution_options(synchronize_session=False))
             return done.rowcount == 1
 
-    def process(self, submission_id: int, *, progress: Callable[[int, int, Any], None] | bool = False,
-                viewer: ParticipantView | None = None) -> SubmissionView:
-        """Score one stored submission (claim → evaluate → finish) and return it."""
-        if self.claim(submission_id):
-            self._evaluate_claimed(submission_id, progress)
-        return self.submission(submission_id, viewer)
+    def score(self, submission_id: int, progress: Progress = False) -> bool:
+        """Claim and score one stored submission; False when it could not be claimed."""
+        if not self.claim(submission_id):
+            return False
+        self.evaluate_claimed(submission_id, progress)
+        return True
 
     def pending(self, slug: str | None = None) -> list[int]:
-        now = self.now()
+        now = self.clock.now()
         with self.db.read() as s:
             query = select(Submission.id).where(or_(
                 Submission.status == "pending",
                 and_(Submission.status == "running", Submission.lease_until < now)))
             if slug:
-                query = query.where(Submission.competition_id == self._competition_row(s, slug).id)
+                query = query.where(Submission.competition_id == self.registry.row(s, slug).id)
             return list(s.scalars(query.order_by(Submission.id)))
 
-    def score_pending(self, slug: str | None = None,
-                      progress: Callable[[int, int, Any], None] | bool = False) -> list[int]:
+    def score_pending(self, slug: str | None = None, progress: Progress = False) -> list[int]:
         """Score every submission left pending (e.g. by a crash); returns their ids."""
-        scored = []
-        for sub_id in self.pending(slug):
-            if self.claim(sub_id):
-                self._evaluate_claimed(sub_id, progress)
-                scored.append(sub_id)
-        return scored
+        return [sub_id for sub_id in self.pending(slug) if self.score(sub_id, progress)]
 
-    def _evaluate_claimed(self, sub_id: int, progress: Callable[[int, int, Any], None] | bool) -> None:
+    def evaluate_claimed(self, sub_id: int, progress: Progress = False) -> None:
         """Evaluate a submission this process has claimed.  When that does not finish (a
         crash of the scorer, Ctrl-C), the submission goes back to the queue at once (the
         attempt stays counted), so the next scorer takes it without waiting for the
@@ -115,7 +106,8 @@ class ScoringLifecycle:
                              .execution_options(synchronize_session=False))
             return done.rowcount == 1
 
-    def _evaluate_and_finish(self, sub_id: int, progress: Callable[[int, int, Any], None] | bool) -> None:
+    # -- evaluating -----------------------------------------------------------------------
+    def _evaluate_and_finish(self, sub_id: int, progress: Progress) -> None:
         with self.db.read() as s:
             sub = s.get(Submission, sub_id)
             assert sub is not None
@@ -124,12 +116,11 @@ class ScoringLifecycle:
             kind, slug, attempts = sub.kind, comp.slug, sub.attempts
             blob = s.scalar(select(Blob.data).where(Blob.submission_id == sub_id,
                                                     Blob.kind == ("predictions" if kind == "file" else "notebook")))
-        ds = self.dataset(slug)
+        ds = self.registry.dataset(slug)
         result: dict[str, Any] = {}
         try:
             if kind == "file":
-                preds = _from_parquet(blob)
-                result = self._score_predictions(ds, preds)
+                result = self._score_predictions(ds, from_parquet(blob))
             else:
                 result = self._score_notebook(ds, blob, progress)
         except ScoringError as exc:
@@ -141,7 +132,7 @@ class ScoringLifecycle:
         return {"status": "complete", "public_score": scores.public, "private_score": scores.private,
                 "_preds": preds, "image": None, "versions": _host_versions()}
 
-    def _score_notebook(self, ds: Dataset, notebook: bytes, progress: Any) -> dict[str, Any]:
+    def _score_notebook(self, ds: Dataset, notebook: bytes, progress: Progress) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="nb-submission-") as tmp:
             path = Path(tmp) / "submission.ipynb"
             path.write_bytes(notebook)
@@ -162,8 +153,6 @@ class ScoringLifecycle:
         preds = result.pop("_preds", None)
         oof = result.pop("_oof", None)
         if preds is not None:
-            from .scoring import scoring_truth
-
             truth = scoring_truth(ds, ds.truth[ds.public])
             low, high = bootstrap_ci(metric, truth, preds[ds.public], n_boot=spec.bootstrap, seed=sub_id,
                                      n_classes=len(ds.labels) or None)
@@ -179,18 +168,18 @@ class ScoringLifecycle:
                 return
             for key, value in result.items():
                 setattr(sub, key, value)
-            sub.scored_at = self.now()
+            sub.scored_at = self.clock.now()
             sub.lease_until = None
             sub.dataset_version = ds.version
             if infra:
-                self._refund(s, sub)
+                self.quotas.refund(s, sub)
             if preds is not None:
-                _put_blob(s, sub_id, "predictions", _to_parquet(preds))
+                put_blob(s, sub_id, "predictions", to_parquet(preds))
                 if oof is not None:
-                    _put_blob(s, sub_id, "oof", _to_parquet(oof))
-                self._release(s, sub, ds, preds)
+                    put_blob(s, sub_id, "oof", to_parquet(oof))
+                self._release_public(s, sub, ds, preds)
 
-    def _release(self, s: Session, sub: Submission, ds: Dataset, preds: np.ndarray) -> None:
+    def _release_public(self, s: Session, sub: Submission, ds: Dataset, preds: np.ndarray) -> None:
         """The public score students see: plain, or through the Ladder."""
         assert sub.public_score is not None
         if ds.spec.release != "ladder":
@@ -203,7 +192,7 @@ class ScoringLifecycle:
         best_preds = None
         if best is not None:
             data = s.scalar(select(Blob.data).where(Blob.submission_id == best.id, Blob.kind == "predictions"))
-            best_preds = _from_parquet(data)[ds.public] if data is not None else None
+            best_preds = from_parquet(data)[ds.public] if data is not None else None
         truth = scoring_truth(ds, ds.truth[ds.public])
         step = ladder_step(ds.spec.metric_obj(), truth, preds[ds.public], sub.public_score,
                            best_preds, best.public_released if best is not None else None,
@@ -214,14 +203,15 @@ class ScoringLifecycle:
             if best is not None:
                 best.ladder_best = False
 
+    # -- rescoring ------------------------------------------------------------------------
     def rescore(self, slug: str) -> int:
         """Instructor: score every completed submission again against the current data
         (after ``prepare`` changed it), from the stored predictions.  Returns the count."""
-        ds = self.dataset(slug)
+        ds = self.registry.dataset(slug)
         metric = ds.spec.metric_obj()
         count = 0
         with self.db.read() as s:
-            comp = self._competition_row(s, slug)
+            comp = self.registry.row(s, slug)
             ids = list(s.scalars(select(Submission.id).where(
                 Submission.competition_id == comp.id, Submission.status == "complete").order_by(Submission.id)))
         for sub_id in ids:
@@ -230,7 +220,7 @@ class ScoringLifecycle:
                 assert sub is not None
                 blobs = dict(s.execute(select(Blob.kind, Blob.data).where(Blob.submission_id == sub_id)).all())
                 try:
-                    preds = _from_parquet(blobs["predictions"])
+                    preds = from_parquet(blobs["predictions"])
                     scores = score(ds, preds)
                 except (ScoringError, KeyError, ValueError, IndexError) as exc:
                     sub.status, sub.failure_category, sub.error = "failed", "scoring_error", f"rescore: {exc}"
@@ -239,32 +229,19 @@ class ScoringLifecycle:
                 if ds.spec.release != "ladder":
                     sub.public_released = scores.public
                 if "oof" in blobs:
-                    from .scoring import cv_score
-
-                    cv = cv_score(ds, _from_parquet(blobs["oof"]))
+                    cv = cv_score(ds, from_parquet(blobs["oof"]))
                     sub.cv_mean, sub.cv_std, sub.cv_folds, sub.cv_oof = cv.mean, cv.std, cv.folds, cv.oof
-                from .scoring import scoring_truth
-
                 low, high = bootstrap_ci(metric, scoring_truth(ds, ds.truth[ds.public]), preds[ds.public],
                                          n_boot=ds.spec.bootstrap, seed=sub_id, n_classes=len(ds.labels) or None)
                 sub.public_ci_low, sub.public_ci_high = low, high
                 sub.dataset_version = ds.version
-                sub.scored_at = self.now()
+                sub.scored_at = self.clock.now()
                 count += 1
-        self._board_cache.clear()
+        self.boards.clear()
         return count
 
 
-def _put_blob(s: Session, sub_id: int, kind: str, data: bytes) -> None:
-    existing = s.scalar(select(Blob).where(Blob.submission_id == sub_id, Blob.kind == kind))
-    if existing is None:
-        s.execute(insert(Blob).values(submission_id=sub_id, kind=kind, data=data))
-    else:
-        existing.data = data
-
-
 def _host_versions() -> dict[str, str]:
-    import sys
     from importlib.metadata import version
 
     out = {"python": sys.version.split()[0]}

@@ -1,0 +1,128 @@
+"""The competitions of a course: their rules on disk (``<slug>/competition.toml``), their
+rows in the database (spec and dataset version as registered), and their datasets,
+loaded once per dataset version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..clock import Clock
+from ..data import PUBLIC_FILES, Dataset, Paths, compute_version, load_dataset
+from ..data import prepare as prepare_data
+from ..db import Database
+from ..errors import CompetitionClosed, LeaderboardError, NotFound
+from ..models import Competition
+from ..spec import CompetitionSpec, load_spec, parse_spec
+from ..views import CompetitionView
+
+
+class CompetitionRegistry:
+    """``root`` holds one folder per competition; the database holds what was registered
+    from it (``prepare``/``sync``).  Other resources ask here for a competition's row,
+    stored spec, whether it is over, and its dataset."""
+
+    def __init__(self, db: Database, clock: Clock, root: str | Path) -> None:
+        self.db = db
+        self.clock = clock
+        self.root = Path(root)
+        self._datasets: dict[tuple[str, str], Dataset] = {}
+
+    # -- on disk --------------------------------------------------------------------------
+    def spec_of(self, slug: str) -> CompetitionSpec:
+        """The rules as written in ``<root>/<slug>/competition.toml`` now."""
+        path = self.root / slug
+        if not (path / "competition.toml").is_file():
+            known = sorted(p.parent.name for p in self.root.glob("*/competition.toml"))
+            raise NotFound("competition", slug, known or None)
+        return load_spec(path)
+
+    def prepare(self, slug: str) -> CompetitionView:
+        """Instructor: write the data (deterministic from the seed) and register it."""
+        spec = self.spec_of(slug)
+        prepare_data(self.root / slug, spec)
+        return self.sync(slug)
+
+    def sync(self, slug: str) -> CompetitionView:
+        """Register a prepared competition (or update its spec and dataset version)."""
+        spec = self.spec_of(slug)
+        folder = self.root / slug
+        version = compute_version(folder).sha256
+        with self.db.write() as s:
+            row = s.scalar(select(Competition).where(Competition.slug == slug))
+            data = json.loads(spec.model_dump_json())
+            if row is None:
+                row = Competition(slug=slug, title=spec.title, root=str(folder.resolve()), spec=data,
+                                  dataset_version=version, created_at=self.clock.now())
+                s.add(row)
+            else:
+                row.title, row.root, row.spec, row.dataset_version = spec.title, str(folder.resolve()), data, version
+            s.flush()
+            return self.view(row)
+
+    # -- registered -----------------------------------------------------------------------
+    def all(self) -> list[CompetitionView]:
+        with self.db.read() as s:
+            return [self.view(c) for c in s.scalars(select(Competition).order_by(Competition.slug))]
+
+    def get(self, slug: str) -> CompetitionView:
+        with self.db.read() as s:
+            return self.view(self.row(s, slug))
+
+    def public_files(self, slug: str) -> list[Path]:
+        """The files students may download (never data/private)."""
+        with self.db.read() as s:
+            folder = Path(self.row(s, slug).root)
+        return [Paths(folder).public / name for name in PUBLIC_FILES]
+
+    def row(self, s: Session, slug: str) -> Competition:
+        """The registered competition, in the caller's session."""
+        row = s.scalar(select(Competition).where(Competition.slug == slug))
+        if row is None:
+            known = list(s.scalars(select(Competition.slug)))
+            raise NotFound("competition", slug, known or None)
+        return row
+
+    @staticmethod
+    def spec(row: Competition) -> CompetitionSpec:
+        """The rules as registered (what scoring and quotas go by)."""
+        return parse_spec(row.spec, path=f"{row.slug} (stored spec)")
+
+    def is_over(self, spec: CompetitionSpec, row: Competition) -> bool:
+        return row.closed_at is not None or self.clock.now() >= spec.deadline
+
+    def check_not_over(self, spec: CompetitionSpec, row: Competition) -> None:
+        if self.is_over(spec, row):
+            raise CompetitionClosed(row.slug, spec.deadline.isoformat())
+
+    def view(self, row: Competition) -> CompetitionView:
+        spec = self.spec(row)
+        metric = spec.metric_obj()
+        now: dt.datetime = self.clock.now()
+        over = self.is_over(spec, row)
+        return CompetitionView(
+            slug=row.slug, title=row.title, description=spec.description, task=spec.task, metric=spec.metric,
+            direction=metric.direction, deadline=spec.deadline, is_open=not over and (spec.start is None or now >= spec.start),
+            closed=over, daily_limit=spec.daily_limit, final_selections=spec.final_selections,
+            team_size=spec.team_size, submission_types=list(spec.submission_types), release=spec.release,
+            dataset_version=row.dataset_version, folds=spec.folds)
+
+    def dataset(self, slug: str) -> Dataset:
+        """The registered dataset version, loaded once; an error when the files on disk
+        no longer match it."""
+        with self.db.read() as s:
+            row = self.row(s, slug)
+            key, folder, spec = (row.slug, row.dataset_version), Path(row.root), self.spec(row)
+        ds = self._datasets.get(key)
+        if ds is None:
+            ds = load_dataset(folder, spec)
+            if ds.version != key[1]:
+                raise LeaderboardError(f"the data of {slug!r} changed on disk since it was registered; "
+                                       "run `coursebench compete prepare` (or rescore) again")
+            self._datasets = {k: v for k, v in self._datasets.items() if k[0] != slug}
+            self._datasets[key] = ds
+        return ds
