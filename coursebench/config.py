@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import CoursebenchError
 from .execution.limits import Limits, parse_size
+from .settings import get_settings
 
 COURSE_FILE = "course.toml"
 
@@ -226,9 +227,9 @@ class Course(_Model):
 
 def find_course_file(start: str | os.PathLike | None = None) -> Path | None:
     """``$COURSEBENCH_COURSE``, else the nearest ``course.toml`` upwards from ``start``."""
-    env = os.environ.get("COURSEBENCH_COURSE")
+    env = get_settings().course
     if env:
-        return Path(env)
+        return env
     here = Path(start or Path.cwd()).resolve()
     for directory in (here, *here.parents):
         candidate = directory / COURSE_FILE

@@ -101,13 +101,19 @@ def service(db: str | None = None) -> Service:
 
     creds = read_credentials()
     default_db, default_comps = _course_defaults()
-    url = db or os.environ.get("COURSEBENCH_DB") or creds.get("database") or default_db
-    comps = Path(os.environ.get("COURSEBENCH_COMPETITIONS") or creds.get("competitions") or default_comps)
-    return Service(url, comps, backend=os.environ.get("COURSEBENCH_BACKEND", "auto"))
+    from coursebench.settings import get_settings
+
+    settings = get_settings()
+    url = db or settings.db or creds.get("database") or default_db
+    comps = Path(settings.competitions or creds.get("competitions") or default_comps)
+    return Service(url, comps, backend=settings.backend)
 
 
 def _token() -> str | None:
-    return os.environ.get("COURSEBENCH_TOKEN") or read_credentials().get("token")
+    from coursebench.settings import get_settings
+
+    token = get_settings().token
+    return token.get_secret_value() if token else read_credentials().get("token")
 
 
 def _fail(exc: Exception) -> None:

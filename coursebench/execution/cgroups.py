@@ -15,9 +15,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..settings import get_settings
 from .limits import Limits
 
-ROOT = Path(os.environ.get("COURSEBENCH_CGROUP_ROOT", "/sys/fs/cgroup"))
+ROOT = get_settings().cgroup_root
 PARENT = "coursebench"
 V1_CONTROLLERS = ("memory", "pids", "cpu")
 
@@ -34,7 +35,7 @@ def cgroup_support() -> tuple[bool, str]:
     """(usable, reason): whether per-job cgroups can be created here.
 
     ``COURSEBENCH_CGROUPS=0`` turns them off (limits then fall back to watching RSS)."""
-    if os.environ.get("COURSEBENCH_CGROUPS", "1").lower() in ("0", "no", "false", "off"):
+    if not get_settings().cgroups:
         return False, "turned off by COURSEBENCH_CGROUPS=0"
     version = _version()
     if version is None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from ..settings import get_settings
 from .errors import NotebookInputError
 from .limits import Limits
 
@@ -130,7 +131,7 @@ class JobDir:
 
 
 def job_root() -> Path:
-    root = Path(os.environ.get("COURSEBENCH_JOB_ROOT", tempfile.gettempdir())) / "coursebench-jobs"
+    root = get_settings().job_root / "coursebench-jobs"
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o711)  # others may traverse to their own job dir, not list them
     return root
