@@ -41,6 +41,7 @@ SUBCOMMANDS = (
     "coursebench.lectures",
     "coursebench.demo",
     "coursebench.images.cli",
+    "coursebench.doctor",
 )
 
 STATUS_STYLE = {
@@ -223,26 +224,6 @@ def run_cmd(
             if not r.ok:
                 console.print(failure_report(r))
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
-
-
-@app.command()
-def doctor() -> None:
-    """Show what this machine offers: sandbox backends, cgroups, GPUs."""
-    from .execution import availability, detect_gpus, known_backends
-    from .execution.cgroups import cached_support
-
-    table = Table(title="Sandbox backends (auto picks the first available)", title_justify="left")
-    table.add_column("backend")
-    table.add_column("available")
-    table.add_column("details", overflow="fold")
-    for name in known_backends():
-        ok, why = availability(name)
-        table.add_row(name, "[green]yes[/]" if ok else "[red]no[/]", why)
-    console.print(table)
-    ok, why = cached_support()
-    console.print(f"cgroups for limits: {'[green]yes[/]' if ok else '[yellow]no[/]'} ({why})")
-    gpus = detect_gpus()
-    console.print(f"GPUs: {', '.join(gpus) if gpus else 'none found'}")
 
 
 def _register_subcommands() -> None:

@@ -10,11 +10,13 @@ An empty variable counts as unset (``COURSEBENCH_DB=`` means "no database given"
 ``COURSEBENCH_GPUS``, where empty means "no GPUs" (``export COURSEBENCH_GPUS=$CUDA_VISIBLE_DEVICES``
 on a node without one).
 
-Some variables are read by code that runs **inside the sandbox** — the helpers lectures
-import in the kernel (``coursebench.notebook``, ``coursebench.datasets``).  That code
-imports nothing of the host side, this module included, and reads its variables from the
-environment itself; they are declared here (``inside_sandbox``) so they are documented
-and shown by ``coursebench doctor`` like the others.
+Some variables are read by code that must not import this module (nor pydantic-settings)
+and reads the environment itself: the helpers lectures import **inside the sandbox**
+(``coursebench.notebook``, ``coursebench.datasets``: the runtime image has no
+pydantic-settings, and sandboxed code imports nothing of the host side) and the **student
+client** (``coursebench.client``: the standard library and an HTTP client only).  They are
+declared here all the same (``read_by``), so they are documented and shown by
+``coursebench doctor`` like the others; keep their parsing there and here in step.
 """
 
 from __future__ import annotations
@@ -53,9 +55,17 @@ class SettingsError(CoursebenchError):
         return {**super().to_dict(), "variable": self.variable}
 
 
-def _setting(default: Any = None, *, group: str, description: str, inside_sandbox: bool = False,
+#: Who reads a variable from the environment directly (see the module's docstring).
+SANDBOX_HELPERS = "the sandbox helpers (coursebench.notebook, coursebench.datasets)"
+STUDENT_CLIENT = "the student client (coursebench.client)"
+NOTEBOOKS = "notebooks, inside the sandbox"
+
+
+def _setting(default: Any = None, *, group: str, description: str, read_by: str | None = None,
              shown_default: str | None = None, **kwargs: Any) -> Any:
-    extra = {"group": group, "inside_sandbox": inside_sandbox}
+    extra: dict[str, str] = {"group": group}
+    if read_by is not None:
+        extra["read_by"] = read_by
     if shown_default is not None:
         extra["shown_default"] = shown_default
     if "default_factory" in kwargs:
@@ -103,6 +113,9 @@ class Settings(BaseSettings):
     gpus: Annotated[list[str] | None, NoDecode] = _setting(
         group="sandbox", shown_default="ask nvidia-smi", description="GPU device ids this machine gives "
         "to jobs, comma-separated (0,1); empty: none.")
+    device_root: Path = _setting(
+        Path("/dev"), group="sandbox", description="Where the bwrap backend finds the NVIDIA device nodes "
+        "it gives a GPU job (its own /dev/nvidiaN and the control devices); the tests point it at fake ones.")
 
     # -- Docker: the docker sandbox and the images ------------------------------------
     docker_host: str | None = _setting(
@@ -137,31 +150,31 @@ class Settings(BaseSettings):
         "auto", group="leaderboard", description="The sandbox backend `coursebench compete` scores notebook "
         "submissions with (auto, docker, bwrap, subprocess).")
     config_dir: Path | None = _setting(
-        group="leaderboard", shown_default="$XDG_CONFIG_HOME/coursebench (~/.config/coursebench)",
+        group="leaderboard", read_by=STUDENT_CLIENT, shown_default="$XDG_CONFIG_HOME/coursebench (~/.config/coursebench)",
         description="Where the saved login (credentials) and the web server's secret live.")
     secret_key: SecretStr | None = _setting(
         group="leaderboard", shown_default="a random key kept in CONFIG_DIR/server-secret",
         description="The key that signs web sessions (give every server process the same one).")
     server: str | None = _setting(
-        group="leaderboard", shown_default="the saved login, else http://127.0.0.1:8000",
+        group="leaderboard", read_by=STUDENT_CLIENT, shown_default="the saved login, else http://127.0.0.1:8000",
         description="The course server a student's `compete` commands and notebook helpers talk to.")
     token: SecretStr | None = _setting(
-        group="leaderboard", shown_default="the saved login", description="A participant's token, instead "
+        group="leaderboard", read_by=STUDENT_CLIENT, shown_default="the saved login", description="A participant's token, instead "
         "of the one `coursebench compete login` saved.")
 
     # -- read inside the sandbox by the helpers lectures import -------------------------
     data: Annotated[list[Path], NoDecode] = _setting(
-        group="inside the sandbox", inside_sandbox=True, default_factory=list, shown_default="none",
+        group="inside the sandbox", read_by=SANDBOX_HELPERS, default_factory=list, shown_default="none",
         description="Folders searched first for cached datasets (os.pathsep-separated), e.g. baked into "
         "the course image; then the Keras cache.")
     figures: Path | None = _setting(
-        group="inside the sandbox", inside_sandbox=True, shown_default="build/figures",
+        group="inside the sandbox", read_by=SANDBOX_HELPERS, shown_default="build/figures",
         description="Where the lecture helpers' save_fig writes figures.")
     smoke: Annotated[bool, NoDecode] = _setting(
-        False, group="inside the sandbox", inside_sandbox=True, description="Notebooks run at smoke size "
+        False, group="inside the sandbox", read_by=SANDBOX_HELPERS, description="Notebooks run at smoke size "
         "(little data, few epochs) also outside their parameters cell: 1/true/yes/on.")
     sandbox: Annotated[bool, NoDecode] = _setting(
-        False, group="inside the sandbox", inside_sandbox=True, description="Set to 1 by coursebench in the "
+        False, group="inside the sandbox", read_by=NOTEBOOKS, description="Set to 1 by coursebench in the "
         "environment of the code it runs in a sandbox (a notebook can tell where it runs); not for you to set.")
 
     # -- the test suite ------------------------------------------------------------------
@@ -269,7 +282,7 @@ class Effective:
     source: str  # "env" or "default"
     description: str
     group: str
-    inside_sandbox: bool
+    read_by: str | None  # who reads it from the environment directly, if not get_settings()
 
 
 _URL_PASSWORD = re.compile(r"(://[^:/@]+:)[^@]*(@)")
@@ -300,9 +313,18 @@ def effective(settings: Settings | None = None, environ: dict[str, str] | None =
         from_env = raw is not None and (raw != "" or name in EMPTY_IS_A_VALUE)
         value = getattr(settings, field)
         text = shown(value) if from_env or value not in (None, []) else f"({extra.get('shown_default', '')})"
-        rows.append(Effective(name, text, "env" if from_env else "default", info.description or "",
-                              str(extra.get("group", "")), bool(extra.get("inside_sandbox", False))))
+        rows.append(Effective(name, text, "env" if from_env else "default", describe(field),
+                              str(extra.get("group", "")), extra.get("read_by")))
     return rows
+
+
+def describe(field: str) -> str:
+    """The description of a field, saying who reads it directly where that is not
+    :func:`get_settings`."""
+    info = Settings.model_fields[field]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    read_by = f" Read from the environment by {extra['read_by']}." if extra.get("read_by") else ""
+    return (info.description or "") + read_by
 
 
 def _default_text(field: str) -> str:
@@ -327,9 +349,9 @@ def markdown() -> str:
         "the values in effect and whether each came from the environment or is the default.",
         "An empty variable counts as unset, except `COURSEBENCH_GPUS` (empty: no GPUs).",
         "Switches take `1`/`true`/`yes`/`on` (`COURSEBENCH_CGROUPS`: `0`/`no`/`false`/`off`",
-        "turns it off). Variables marked *inside the sandbox* are read by the helpers lectures",
-        "import in the kernel, which read the environment themselves (they import nothing of",
-        "the host side).",
+        "turns it off). A few are read from the environment directly by code that must not",
+        "import the settings module: the helpers lectures import inside the sandbox, and the",
+        "student client (standard library and an HTTP client only); their rows say so.",
         "",
         "Docker Compose has its own variables for the services it starts (ports, image tags);",
         "see [docker/compose.yaml](../docker/compose.yaml).",
@@ -337,7 +359,7 @@ def markdown() -> str:
     groups: dict[str, list[str]] = {}
     for field, info in Settings.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        cells = (f"`{env_name(field)}`", _type_text(info.annotation), _default_text(field), info.description or "")
+        cells = (f"`{env_name(field)}`", _type_text(info.annotation), _default_text(field), describe(field))
         groups.setdefault(str(extra.get("group", "")), []).append(
             "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     for group, rows in groups.items():
