@@ -1,0 +1,147 @@
+"""The integrity report as data, and the files written for the instructor: one CSV per
+section, a self-contained HTML page (figure embedded, matching code marked) and the
+figure as a PNG.
+
+The labs (:mod:`coursebench.grading.integrity`) and the competitions
+(:mod:`leaderboard.integrity`) each fill an :class:`IntegrityReport` with sections;
+:func:`write_report` does not know which is which.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .similarity import CodePair, CodeSettings, GroupResult, MatchedCells, evidence
+
+NOT_A_VERDICT = ("This report points at pairs worth a closer look. It is not a verdict and no penalty "
+                 "follows from it: similar answers can have innocent causes (a study group, the same "
+                 "tutorial, a short task with one natural answer). Read the evidence, then talk to the "
+                 "students.")
+
+
+@dataclass
+class Plot:
+    """What the section's panel of the figure shows."""
+
+    kind: str
+    """``hist`` (a score per pair) or ``scatter`` (two scores per pair)."""
+    x: list[float]
+    flagged: list[bool]
+    y: list[float] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    """A short name per point (shown for the flagged ones)."""
+    threshold: float | None = None
+    xlabel: str = "score"
+    ylabel: str = ""
+    title: str = ""
+    hidden: int = 0
+    """Pairs not in ``x`` (they share nothing: score 0)."""
+
+
+@dataclass
+class Section:
+    key: str
+    """File-name part: ``code`` → ``pairs-code.csv``."""
+    title: str
+    intro: list[str]
+    """Paragraphs of plain text explaining how to read the section."""
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    """Ranked, best first; every row has ``flagged``."""
+    plot: Plot
+    evidence: dict[int, list[MatchedCells]] = field(default_factory=dict)
+    """Row index → the cells of both sides with the shared code marked."""
+    facts: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    """Row index → (label, value) pairs shown next to the row's evidence."""
+
+    @property
+    def flagged(self) -> int:
+        return sum(1 for r in self.rows if r.get("flagged"))
+
+
+@dataclass
+class IntegrityReport:
+    title: str
+    subject: str
+    """The lab or competition."""
+    sections: list[Section]
+    notes: list[str] = field(default_factory=list)
+    """Things the instructor should know (unreadable notebooks, nothing to compare...)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
+
+
+@dataclass
+class ReportFiles:
+    html: Path
+    figure: Path
+    csv: list[Path]
+
+
+CODE_COLUMNS = ["rank", "notebook", "a", "a_name", "b", "b_name", "score", "shared", "distinctive_a",
+                "distinctive_b", "jaccard", "flagged"]
+
+
+def code_section(results: list[GroupResult], settings: CodeSettings, *, names: dict[str, str] | None = None,
+                 title: str = "Shared answer code", what: str = "notebook", max_evidence: int = 40,
+                 min_rows: int = 10) -> Section:
+    """A section ranking the code pairs of several groups (a lab's notebooks, say) together."""
+    names = names or {}
+    pairs: list[CodePair] = sorted((p for r in results for p in r.pairs),
+                                   key=lambda p: (-p.score, -p.shared, p.group, p.a.owner, p.b.owner))
+    by_group = {r.group: r for r in results}
+    rows, evid = [], {}
+    for rank, p in enumerate(pairs, 1):
+        rows.append({"rank": rank, "notebook": p.group, "a": p.a.owner, "a_name": names.get(p.a.owner, ""),
+                     "b": p.b.owner, "b_name": names.get(p.b.owner, ""), "score": round(p.score, 4),
+                     "shared": p.shared, "distinctive_a": p.size_a, "distinctive_b": p.size_b,
+                     "jaccard": round(p.jaccard, 4), "flagged": p.flagged})
+        if (p.flagged or rank <= min_rows) and len(evid) < max_evidence:
+            evid[rank - 1] = evidence(p, by_group[p.group], settings.k)
+    hidden = sum(r.owner_pairs for r in results) - len(pairs)
+    documents = sum(len(r.documents) for r in results)
+    intro = [
+        f"Each row is a pair of {what}s: the same {what} of two different students (or teams). "
+        "Their answer code is compared as tokens — names, comments, whitespace and the order of "
+        "the cells do not matter — with winnowing fingerprints, as MOSS does.",
+        "The released code and code that many students share are left out first; the score is the "
+        "share of the smaller side's remaining (distinctive) fingerprints that the other side has too: "
+        "1.0 means all of it.",
+        f"Flagged: score ≥ {settings.threshold:g} and at least {settings.min_shared} shared "
+        f"fingerprints. {documents} {what}s, {len(pairs)} pairs with something in common, "
+        f"{hidden} pairs with nothing in common.",
+    ]
+    plot = Plot("hist", [r["score"] for r in rows], [r["flagged"] for r in rows],
+                labels=[f"{r['a']}–{r['b']}" for r in rows], threshold=settings.threshold,
+                xlabel="share of distinctive code in common", ylabel="pairs",
+                title=f"{title}: all pairs", hidden=max(hidden, 0))
+    return Section("code", title, intro, CODE_COLUMNS, rows, plot, evid)
+
+
+def write_csv(section: Section, path: Path) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=section.columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(section.rows)
+    return path
+
+
+def write_report(report: IntegrityReport, out_dir: str | Path) -> ReportFiles:
+    """Write ``integrity.html``, ``integrity.png`` and ``pairs-<section>.csv`` into ``out_dir``."""
+    from .figure import draw
+    from .html import render
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csvs = [write_csv(s, out / f"pairs-{s.key}.csv") for s in report.sections]
+    png = draw(report, out / "integrity.png")
+    html = out / "integrity.html"
+    html.write_text(render(report, png.read_bytes()), encoding="utf-8")
+    return ReportFiles(html, png, csvs)
