@@ -214,7 +214,11 @@ def run_cmd(
         else:
             out = output
         jobs.append(Job(notebook=nb, parameters=params, limits=limits, backend=chosen, output=out))
-    results = run_many(jobs, workers=workers, progress=not as_json and sys.stderr.isatty(), cluster=cluster)
+    from .cli_progress import progress_bar
+
+    label = "Running notebooks" if cluster is None else "Running notebooks on the cluster"
+    with progress_bar(label, total=len(jobs), enabled=not as_json and sys.stderr.isatty()) as bar:
+        results = run_many(jobs, workers=workers, progress=bar, cluster=cluster)
     if as_json:
         for r in results:  # JSON Lines: one object per notebook
             sys.stdout.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")

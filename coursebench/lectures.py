@@ -183,7 +183,7 @@ def run_lectures(
     cluster: str | None = None,
     limits: Limits | None = None,
     parameters: dict[str, Any] | None = None,
-    progress: bool | Callable[[int, int, ExecutionResult], None] = False,
+    progress: Callable[[int, int, ExecutionResult], None] | None = None,
 ) -> list[ExecutionResult]:
     """Run ``lectures`` in the sandbox (in parallel) and return their results in order."""
     from .execution import run_many
@@ -195,10 +195,7 @@ def run_lectures(
             lectures, runtime=runtime, smoke=smoke, output=output, limits=limits,
             backend=backend, parameters=parameters,
         )  # fmt: skip
-        return run_many(
-            jobs, workers=workers, progress=progress, cluster=cluster,
-            description="Lectures (smoke)" if smoke else "Lectures",
-        )  # fmt: skip
+        return run_many(jobs, workers=workers, progress=progress, cluster=cluster)
 
 
 # ---------------------------------------------------------------------------------- CLI
@@ -245,7 +242,6 @@ def register(app: typer.Typer) -> None:
 
         Exit status 0 when all ran ok, 1 when any failed (the report names the cell and error).
         """
-        import sys
         import time
 
         from .cli import console, err, failure_report, result_table
@@ -272,11 +268,14 @@ def register(app: typer.Typer) -> None:
             limits = limits.replace(memory=memory, **({"timeout": timeout} if timeout else {}))
         except ValueError as exc:
             raise typer.BadParameter(str(exc)) from None
+        from .cli_progress import progress_bar
+
         started = time.monotonic()
-        results = run_lectures(
-            chosen, smoke=smoke, output=output, workers=workers, backend=backend,
-            cluster=cluster, limits=limits, progress=sys.stderr.isatty(),
-        )  # fmt: skip
+        with progress_bar("Lectures (smoke)" if smoke else "Lectures", total=len(chosen)) as bar:
+            results = run_lectures(
+                chosen, smoke=smoke, output=output, workers=workers, backend=backend,
+                cluster=cluster, limits=limits, progress=bar,
+            )  # fmt: skip
         elapsed = time.monotonic() - started
         mode = "smoke" if smoke else "full"
         console.print(result_table(results, title=f"Lectures ({mode} run, {elapsed:.0f}s)"))

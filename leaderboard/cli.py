@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -244,14 +243,12 @@ def submit(
     who = _student(svc)
     _resume_own(svc, competition, who)
     if file.suffix.lower() == ".ipynb":
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from coursebench.cli_progress import ProgressBar
 
         spec = _run(lambda: svc.competition(competition))
-        with Progress(TextColumn("[bold]Running your notebook"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err, transient=True) as bar:
-            task = bar.add_task("runs", total=spec.folds + 1)
-            view = _run(lambda: svc.submit_notebook(competition, who, file, message=message,
-                                                    progress=lambda done, total, r: bar.update(task, completed=done)))
+        with ProgressBar("Running your notebook", total=spec.folds + 1, counts=False, transient=True,
+                         console=err) as bar:
+            view = _run(lambda: svc.submit_notebook(competition, who, file, message=message, progress=bar))
     else:
         view = _run(lambda: svc.submit_file(competition, who, file, message=message))
     _print_result(svc, competition, who, view)
@@ -418,8 +415,11 @@ def tokens(
 @compete.command()
 def rescore(competition: CompOpt, db: DbOpt = None) -> None:
     """Instructor: score pending submissions (e.g. after a crash) and rescore all scored ones."""
+    from coursebench.cli_progress import progress_bar
+
     svc = service(db)
-    pending = _run(lambda: svc.score_pending(competition, progress=sys.stderr.isatty()))
+    with progress_bar("Scoring notebook") as bar:  # one row per notebook submission scored
+        pending = _run(lambda: svc.score_pending(competition, progress=bar))
     count = _run(lambda: svc.rescore(competition))
     console.print(f"Scored {len(pending)} pending and rescored {count} submissions of {competition}.")
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coursebench.execution import ExecutionResult, Job, Limits, run_many
+from coursebench.execution import ExecutionResult, Job, Limits, ProgressCallback, run_many
 
 from .data import Dataset
 from .errors import ScoringError, SubmissionInvalid
@@ -119,7 +118,7 @@ def evaluate_notebook(
     limits: Limits | None = None,
     backend: str = "auto",
     workers: int | None = None,
-    progress: Callable[[int, int, ExecutionResult], None] | bool = False,
+    progress: ProgressCallback | None = None,
     keep_dir: Path | None = None,
 ) -> NotebookOutcome:
     """Run ``notebook`` K+1 times and score it; never raises for the student's mistakes."""
@@ -141,7 +140,7 @@ def evaluate_notebook(
                 name=name,
                 backend=backend,
             ))
-        results = run_many(jobs, workers=workers, progress=progress, description="Scoring notebook")
+        results = run_many(jobs, workers=workers, progress=progress)
         return _score_runs(ds, results, work, keep_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -8,9 +8,11 @@
 
 from .backends import Outcome, availability, known_backends, resolve
 from .errors import BackendUnavailable, ExecutionError, NotebookInputError, UnknownBackend
+from .gpus import GPUSlots, detect_gpus
 from .job import Job, JobGroup
 from .limits import Limits, format_size, parse_size
-from .pool import GPUSlots, detect_gpus, run_many
+from .pool import run_many
+from .progress import ProgressCallback
 from .result import STATUSES, ExecutionResult
 from .runner import run_group, run_job, run_notebook
 
@@ -25,6 +27,7 @@ __all__ = [
     "Limits",
     "NotebookInputError",
     "Outcome",
+    "ProgressCallback",
     "UnknownBackend",
     "availability",
     "detect_gpus",

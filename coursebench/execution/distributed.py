@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ExecutionError, NotebookInputError
 from .job import Job
+from .progress import ProgressCallback, check_progress
 from .remote import Wire, WireError, decode_answer, make_wire, run_remote
 from .result import ExecutionResult
 
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from distributed import Client
 
 log = logging.getLogger("coursebench.execution")
-ProgressCallback = Callable[[int, int, ExecutionResult], None]
 POLL = 0.1
 CLUSTER_CHECK = 2.0
 
@@ -66,9 +66,8 @@ def run_many_on_cluster(
     jobs: Sequence[Job],
     cluster: Any,
     *,
-    progress: bool | ProgressCallback = True,
+    progress: ProgressCallback | None = None,
     retries: int = 1,
-    description: str = "Running notebooks on the cluster",
     connect_timeout: float = 30.0,
     worker_wait: float = 60.0,
     stall_grace: float = 120.0,
@@ -81,11 +80,13 @@ def run_many_on_cluster(
     died or its sandbox failed to start.  ``worker_wait`` is how long to wait for workers
     (at the start, after all are lost, or for a GPU job no worker can take);
     ``stall_grace`` is how long past its time limit a running job may stay silent
-    before its worker is given up on.
+    before its worker is given up on.  ``progress`` gets ``(done, total, result)`` after
+    each job, as for :func:`~coursebench.execution.pool.run_many`.
 
     Raises :class:`ClusterError` when the scheduler cannot be reached or has no worker
     within ``worker_wait`` seconds.  Never raises for a problem with one notebook.
     """
+    callback = check_progress(progress)
     jobs = list(jobs)
     if not jobs:
         return []
@@ -93,7 +94,7 @@ def run_many_on_cluster(
     try:
         batch = _Batch(client, jobs, retries=max(0, retries), worker_wait=worker_wait,
                        stall_grace=stall_grace, connect_timeout=connect_timeout)
-        return batch.run(progress, description)
+        return batch.run(callback)
     finally:
         if owned:
             try:
@@ -168,25 +169,17 @@ class _Batch:
 
     # -- the loop ------------------------------------------------------------------
 
-    def run(self, progress: bool | ProgressCallback, description: str) -> list[ExecutionResult]:
-        from .pool import _RichBar
-
-        callback = progress if callable(progress) else None
-        bar = _RichBar(description, len(self.states)) if progress is True else None
+    def run(self, progress: ProgressCallback | None) -> list[ExecutionResult]:
         total = len(self.states)
 
         def on_result(result: ExecutionResult) -> None:
             self.done += 1
-            if bar:
-                bar.advance(result)
-            if callback:
-                callback(self.done, total, result)
+            if progress:
+                progress(self.done, total, result)
 
         self.on_result = on_result
         subscribed = False
         try:
-            if bar:
-                bar.start()
             for st in self.states:
                 try:
                     st.wire = make_wire(st.job)
@@ -206,8 +199,6 @@ class _Batch:
             self._cancel([st.future for st in self.active if st.future is not None])
             raise
         finally:
-            if bar:
-                bar.stop()
             if subscribed:
                 try:
                     self.client.unsubscribe_topic(self.topic)

@@ -4,84 +4,31 @@
 A failure in one job never stops the others; results come back in input order; on
 Ctrl-C every running sandbox is killed and pending jobs are dropped before the
 ``KeyboardInterrupt`` propagates.
+
+Progress is reported, never drawn: a ``progress`` callback gets ``(done, total, result)``
+after each job (:data:`~coursebench.execution.progress.ProgressCallback`); the command
+line turns that into a bar (:mod:`coursebench.cli_progress`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import queue
-import shutil
-import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from .gpus import GPUSlots, detect_gpus
 from .job import Job, JobGroup
+from .progress import ProgressCallback, check_progress
 from .result import ExecutionResult
 from .runner import run_group, run_job
 
+__all__ = ["GPUSlots", "PoolStats", "detect_gpus", "run_many"]
+
 log = logging.getLogger("coursebench.execution")
-ProgressCallback = Callable[[int, int, ExecutionResult], None]
-
-
-class GPUSlots:
-    """At most one job per GPU device at a time; each GPU job gets explicit device ids.
-
-    ``devices`` are device ids as strings (``"0"``, ``"1"``, or UUIDs).  A job that
-    asks for ``n`` GPUs waits until ``n`` devices are free.  CPU-only jobs never take
-    a device (and the backends hide all GPUs from them).
-    """
-
-    def __init__(self, devices: Sequence[str]) -> None:
-        self.devices = list(devices)
-        self._free: queue.Queue[str] = queue.Queue()
-        for device in self.devices:
-            self._free.put(device)
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self.devices)
-
-    def acquire(self, count: int, cancel: threading.Event | None = None) -> list[str]:
-        if count <= 0:
-            return []
-        if count > len(self.devices):
-            raise ValueError(
-                f"the job needs {count} GPU(s) but this pool has {len(self.devices)}"
-                + ("" if self.devices else " (no GPU was found; see `coursebench doctor`)")
-            )
-        while True:
-            with self._lock:
-                if self._free.qsize() >= count:
-                    return [self._free.get_nowait() for _ in range(count)]
-            if cancel is not None and cancel.is_set():
-                raise KeyboardInterrupt
-            time.sleep(0.05)
-
-    def release(self, devices: Sequence[str]) -> None:
-        for device in devices:
-            self._free.put(device)
-
-
-def detect_gpus() -> list[str]:
-    """GPU device ids on this machine: ``COURSEBENCH_GPUS`` (comma list) wins, then
-    ``nvidia-smi``.  An empty list means none."""
-    forced = os.environ.get("COURSEBENCH_GPUS")
-    if forced is not None:
-        return [d.strip() for d in forced.split(",") if d.strip()]
-    smi = shutil.which("nvidia-smi")
-    if not smi:
-        return []
-    try:
-        out = subprocess.run([smi, "--query-gpu=index", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    return [line.strip() for line in out.stdout.splitlines() if line.strip().isdigit()]
 
 
 @dataclass
@@ -95,17 +42,16 @@ def run_many(
     jobs: Iterable[Job | JobGroup],
     *,
     workers: int | None = None,
-    progress: bool | ProgressCallback = True,
+    progress: ProgressCallback | None = None,
     gpus: GPUSlots | Sequence[str] | None = None,
     retries: int = 1,
     cluster: str | Any | None = None,
-    description: str = "Running notebooks",
     total: int | None = None,
 ) -> list[ExecutionResult]:
     """Run ``jobs`` concurrently; return their results in input order.
 
-    ``workers`` defaults to the number of CPU cores.  ``progress=True`` shows a Rich
-    progress bar on stderr; a callable gets ``(done, total, result)`` after each job.
+    ``workers`` defaults to the number of CPU cores.  ``progress``, a callable, gets
+    ``(done, total, result)`` after each job (``total`` is 0 when not known).
     ``gpus`` are the GPU devices jobs with ``limits.gpus > 0`` share (default: those
     :func:`detect_gpus` finds).  A job whose sandbox failed to start (not the notebook's
     fault) is retried up to ``retries`` times.
@@ -114,7 +60,7 @@ def run_many(
     sandbox and give one result each (so the list of results is as long as the jobs
     inside).  ``jobs`` may be a lazy iterable (a generator): items are taken as slots
     free up, a few ahead, so preparing the next job overlaps with running the current
-    ones; pass ``total`` (the number of results) for the progress bar then.
+    ones; pass ``total`` (the number of results) for the progress callback then.
 
     ``cluster`` (a Dask scheduler address such as ``"tcp://host:8786"``, a
     ``distributed.Client`` or a Dask cluster object) runs every job as a Dask task on
@@ -122,11 +68,12 @@ def run_many(
     ``gpus`` are then the cluster's business (workers started with ``--resources GPU=N``).
     A group's notebooks run there as separate jobs.
     """
+    callback = check_progress(progress)
     if cluster is not None:
         from .distributed import run_many_on_cluster
 
         flat = [job for item in jobs for job in (item.jobs if isinstance(item, JobGroup) else [item])]
-        return run_many_on_cluster(flat, cluster, progress=progress, retries=retries, description=description)
+        return run_many_on_cluster(flat, cluster, progress=callback, retries=retries)
     if isinstance(jobs, Sequence):
         total = sum(len(item.jobs) if isinstance(item, JobGroup) else 1 for item in jobs)
         if not total:
@@ -175,16 +122,12 @@ def run_many(
         finally:
             slots.release(devices)
 
-    callback: ProgressCallback | None = progress if callable(progress) else None
-    bar = _RichBar(description, total) if progress is True else None
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coursebench-slot")
     futures: dict[Future, int] = {}
     source = iter(jobs)
     exhausted = False
     ahead = workers + 1  # items submitted but not finished: a slot never waits for the caller
     try:
-        if bar:
-            bar.start()
         pending: set[Future] = set()
         done_count = 0
         while True:
@@ -207,8 +150,6 @@ def run_many(
                 results[index] = batch
                 for result in batch:
                     done_count += 1
-                    if bar:
-                        bar.advance(result)
                     if callback:
                         callback(done_count, total or 0, result)
     except BaseException:
@@ -218,36 +159,6 @@ def run_many(
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
-        if bar:
-            bar.stop()
         pool.shutdown(wait=True)
     return [r for batch in results if batch is not None for r in batch]
 
-
-class _RichBar:
-    def __init__(self, description: str, total: int | None) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=False,
-        )
-        self.task = self.progress.add_task(description, total=total, status="")
-        self.counts: dict[str, int] = {}
-
-    def start(self) -> None:
-        self.progress.start()
-
-    def advance(self, result: ExecutionResult) -> None:
-        self.counts[result.status] = self.counts.get(result.status, 0) + 1
-        status = " ".join(f"{k}:{v}" for k, v in sorted(self.counts.items()))
-        self.progress.update(self.task, advance=1, status=status)
-
-    def stop(self) -> None:
-        self.progress.stop()

@@ -29,11 +29,11 @@ from typing import Any
 
 from . import backends
 from .errors import ExecutionError, NotebookInputError
+from .gpus import GPUSlots, detect_gpus
 from .job import Job, JobDir, job_root, load_notebook, prepare
 from .limits import Limits
-from .pool import GPUSlots, detect_gpus
 from .result import STATUSES, ExecutionResult
-from .runner import ARTIFACT_LIMIT, _deliver, interpret
+from .runner import ARTIFACT_LIMIT, deliver, interpret
 
 log = logging.getLogger("coursebench.execution")
 WIRE_VERSION = 1
@@ -183,7 +183,7 @@ def decode_answer(data: Any, job: Job, wire: Wire) -> tuple[ExecutionResult, str
                             gpu_devices=list(meta["gpu_devices"]))
             result = interpret(jobdir, outcome, name=name, backend=meta["backend"])
             result.wall_time = float(meta["wall_time"])
-            _deliver(job, jobdir, result)
+            deliver(job, jobdir, result)
             for skipped in meta.get("artifacts_skipped", []):
                 result.message += f" (artifact {skipped} skipped: over the size limit)"
         finally:

@@ -75,7 +75,7 @@ def run_job(
         outcome = backends.create(backend_name).run(jobdir, cancel)
         result = interpret(jobdir, outcome, name=name, backend=backend_name)
         result.wall_time = time.monotonic() - started
-        _deliver(job, jobdir, result)
+        deliver(job, jobdir, result)
         return result
     finally:
         jobdir.cleanup()
@@ -117,7 +117,7 @@ def run_group(
             # Wall time per notebook: its own share of the sandbox's time.
             own = result.notebook.metadata.get("papermill", {}).get("duration") if result.notebook else None
             result.wall_time = elapsed * (float(own) / spent) if own and spent else elapsed / len(ran)
-            _deliver(job, jobdir, result)
+            deliver(job, jobdir, result)
             results[index] = result
         return [r for r in results if r is not None]
     finally:
@@ -336,7 +336,12 @@ def _running_cell(nb: Any) -> int | None:
     return None
 
 
-def _deliver(job: Job, jobdir: JobDir, result: ExecutionResult) -> None:
+def deliver(job: Job, jobdir: JobDir, result: ExecutionResult) -> None:
+    """Hand a finished job's products to where the job asked for them: the executed
+    notebook to ``job.output``, the files matching ``job.collect`` (never links, at most
+    :data:`ARTIFACT_LIMIT` bytes in all) to ``job.artifacts_dir``.  Records both on
+    ``result``.  A local run and a Dask client (after rebuilding the job directory from
+    the worker's answer) deliver the same way."""
     import nbformat
 
     if job.output is not None and result.notebook is not None:
