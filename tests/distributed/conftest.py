@@ -19,9 +19,11 @@ from tests.helpers import must_have_or_skip
 pytest.importorskip("distributed")
 
 DASK = str(Path(sys.executable).with_name("dask"))
-#: Device ids for GPU workers on a machine without GPUs.  They reach the sandbox as
-#: CUDA_VISIBLE_DEVICES; nothing here pretends to compute on them.
-FAKE_GPUS = "FAKE-GPU-for-tests-0,FAKE-GPU-for-tests-1"
+#: Device ids for GPU workers on a machine without GPUs, with FAKE device nodes (plain
+#: files named /dev/nvidia0, nvidia1 in a folder given as COURSEBENCH_DEVICE_ROOT) for
+#: the bwrap backend to bind.  They reach the sandbox as NVIDIA_VISIBLE_DEVICES; nothing
+#: here pretends to compute on them.
+FAKE_GPUS = "0,1"
 
 
 class LoopbackCluster:
@@ -67,6 +69,12 @@ class LoopbackCluster:
         if resources:
             args += ["--resources", resources]
         env = {"COURSEBENCH_JOB_ROOT": str(self.root / f"jobs-{name}"), "COURSEBENCH_GPUS": gpus}
+        if gpus:
+            fake_dev = self.root / f"fake-dev-{name}"
+            fake_dev.mkdir(exist_ok=True)
+            for device in gpus.split(","):
+                (fake_dev / f"nvidia{device}").write_text("a FAKE GPU device node for the tests\n")
+            env["COURSEBENCH_DEVICE_ROOT"] = str(fake_dev)
         self.workers[name] = self._spawn(args, f"worker-{name}", env)
 
     def wait_for_workers(self, n: int, timeout: float = 90) -> None:

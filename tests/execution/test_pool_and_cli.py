@@ -75,15 +75,15 @@ def test_gpu_slots_hand_out_distinct_devices():
     assert slots.acquire(0) == []
 
 
-def test_gpu_jobs_get_their_devices_and_cpu_jobs_none(bwrap_backend, tmp_path):
-    nb = write_nb(tmp_path / "gpu.ipynb", "import os; print(repr(os.environ.get('CUDA_VISIBLE_DEVICES')))")
+def test_gpu_jobs_get_their_devices_and_cpu_jobs_none(bwrap_backend, fake_gpu_devices, tmp_path):
+    nb = write_nb(tmp_path / "gpu.ipynb", "import os; print(repr(os.environ.get('NVIDIA_VISIBLE_DEVICES')))")
     jobs = [Job(nb, name=f"gpu{i}", limits=Limits(gpus=1), backend=bwrap_backend) for i in range(2)]
     jobs.append(Job(nb, name="cpu", backend=bwrap_backend))
-    fake_devices = GPUSlots(["7", "9"])  # FAKE device ids: this machine has no GPU
+    fake_devices = GPUSlots(["1", "3"])  # FAKE devices (fake_gpu_devices): this machine has no GPU
     results = run_many(jobs, workers=3, gpus=fake_devices, progress=False)
     printed = [r.notebook.cells[0].outputs[0].text.strip() for r in results]
-    assert sorted(printed[:2]) == ["'7'", "'9'"]
-    assert printed[2] == "''"
+    assert sorted(printed[:2]) == ["'1'", "'3'"]
+    assert printed[2] == "'void'"
     assert [r.gpu_devices for r in results][2] == []
 
 

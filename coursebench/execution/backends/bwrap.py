@@ -8,6 +8,8 @@ Inside the sandbox the notebook sees:
 * its job directory at ``/job`` (read-write, the only writable place besides a private
   tmpfs at ``/tmp``, which is also ``HOME``);
 * its own pid, network (loopback only, so no network), IPC and UTS namespaces;
+* for a GPU job, only its own ``/dev/nvidiaN`` nodes and the NVIDIA control devices
+  (:mod:`.nvidia`); a CPU job sees no GPU device;
 * an unprivileged uid: as root, bubblewrap starts without a user namespace and drops to
   a per-job uid with ``setpriv`` (no capabilities, no-new-privs); otherwise an
   unprivileged user namespace maps the caller to uid 65534.
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from ..job import JobDir
 from . import register
+from .nvidia import gpu_view
 from .process import ProcessBackend, chown_tree, pick_sandbox_uid, python_for_sandbox, sandbox_env
 
 ETC_FILES = (
@@ -113,14 +116,23 @@ class BwrapBackend(ProcessBackend):
                 continue
             args += _parents(str(directory), made) + ["--ro-bind", str(directory), str(directory)]
         args += _parents(WORKER_MOUNT, made) + ["--ro-bind", str(job.worker), WORKER_MOUNT]
-        if job.gpu_devices:
-            for dev in sorted(Path("/dev").glob("nvidia*")):
-                args += ["--dev-bind", str(dev), str(dev)]
+        gpus = gpu_view(job.gpu_devices)  # only the job's own /dev/nvidiaN, plus the control devices
+        for host, inside in gpus.binds:
+            args += _parents(inside, made) + ["--dev-bind", str(host), inside]
         passwd, group = self._identity_files(job)
         args += _parents("/etc/passwd", made) + ["--ro-bind", str(passwd), "/etc/passwd"]
         args += ["--ro-bind", str(group), "/etc/group"]
         args += ["--bind", str(job.path), JOB_MOUNT, "--chdir", f"{JOB_MOUNT}/files"]
         env = sandbox_env(job, python_bin=str(Path(exe).parent))
+        if job.gpu_devices:
+            # CUDA numbers the GPUs it can open from 0, as in a container: name them by
+            # UUID where the driver gives one, else let CUDA see the nodes it has.
+            env.pop("CUDA_VISIBLE_DEVICES", None)
+            if gpus.uuids:
+                env["CUDA_VISIBLE_DEVICES"] = ",".join(gpus.uuids)
+            env["NVIDIA_VISIBLE_DEVICES"] = ",".join(job.gpu_devices)
+        else:
+            env["NVIDIA_VISIBLE_DEVICES"] = "void"
         args += ["--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
