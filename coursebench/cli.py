@@ -39,6 +39,7 @@ SUBCOMMANDS = (
     "leaderboard.cli",
     "leaderboard.web.cli",
     "coursebench.lectures",
+    "coursebench.notebooks.cli",
     "coursebench.demo",
     "coursebench.images.cli",
     "coursebench.doctor",
