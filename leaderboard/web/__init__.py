@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
-from .app import WebSettings, create_app
+from .app import create_app
+from .config import WebSettings
 
 __all__ = ["WebSettings", "create_app"]

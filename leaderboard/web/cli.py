@@ -110,7 +110,7 @@ def serve(
     # up to a hundred milliseconds under load.  After each rebuild (rare: a board changed)
     # one full pass frees whatever died since, old boards included, and the rest is frozen.
     _settle_heap()
-    app.state.boards.rebuilt.append(_settle_heap)
+    app.state.cache.rebuilt.append(_settle_heap)
     # uvicorn logs each request at level info: below that, skip the access log altogether
     # (it would only be formatted and dropped); uvloop and httptools when installed.
     access_log = log_level.lower() in ("trace", "debug", "info")

@@ -1,6 +1,8 @@
 """Thin read/write adapters the web app needs and :class:`~leaderboard.services.Service`
 does not offer (yet).  Each is one small query over the competitions helper's models;
-if the Service grows an equivalent, the web app should switch to it.
+if the Service grows an equivalent, the web app should switch to it.  The ones the
+routes call take the request's read session (``SessionDep``); the caches and the
+scoring workers, which run outside requests, pass the :class:`Database`.
 
 - ``token_fingerprint``: lets a session cookie die when the participant's token is replaced;
 - ``participants``: the roster page;
@@ -18,6 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
 
 from ..db import Database
 from ..models import Competition, Participant, QuotaUsage, Submission, TeamMember
@@ -66,33 +69,26 @@ def token_fingerprint(db: Database, participant_id: int) -> tuple[str, str, str,
     return row.name, row.display_name, row.role, row.token_hash[:24]
 
 
-def participant_id_by_hash(db: Database, token_hash: str) -> int | None:
-    with db.read() as s:
-        return s.scalar(select(Participant.id).where(Participant.token_hash == token_hash))
+def participants(s: Session) -> list[ParticipantRow]:
+    rows = s.execute(select(Participant).order_by(Participant.role.desc(), Participant.name)).scalars()
+    return [ParticipantRow(p.id, p.name, p.display_name, p.email, p.role, p.token_hash is not None,
+                           p.created_at) for p in rows]
 
 
-def participants(db: Database) -> list[ParticipantRow]:
-    with db.read() as s:
-        rows = s.execute(select(Participant).order_by(Participant.role.desc(), Participant.name)).scalars()
-        return [ParticipantRow(p.id, p.name, p.display_name, p.email, p.role, p.token_hash is not None,
-                               p.created_at) for p in rows]
-
-
-def _comp_id(s, slug: str) -> int | None:  # type: ignore[no-untyped-def]
+def _comp_id(s: Session, slug: str) -> int | None:
     return s.scalar(select(Competition.id).where(Competition.slug == slug))
 
 
-def score_history(db: Database, slug: str) -> list[HistoryPoint]:
+def score_history(s: Session, slug: str) -> list[HistoryPoint]:
     """Every scored submission's *released* public score, oldest first (what the public
     leaderboard showed at the time; never the hidden private score)."""
-    with db.read() as s:
-        cid = _comp_id(s, slug)
-        if cid is None:
-            return []
-        rows = s.execute(select(Submission.id, Submission.team_id, Submission.created_at, Submission.public_released)
-                         .where(Submission.competition_id == cid, Submission.status == "complete",
-                                Submission.public_released.is_not(None))
-                         .order_by(Submission.created_at, Submission.id)).all()
+    cid = _comp_id(s, slug)
+    if cid is None:
+        return []
+    rows = s.execute(select(Submission.id, Submission.team_id, Submission.created_at, Submission.public_released)
+                     .where(Submission.competition_id == cid, Submission.status == "complete",
+                            Submission.public_released.is_not(None))
+                     .order_by(Submission.created_at, Submission.id)).all()
     return [HistoryPoint(r[0], r[1], r[2], float(r[3])) for r in rows]
 
 
@@ -110,18 +106,17 @@ def board_fingerprint(db: Database, slug: str) -> tuple:
     return (comp.closed_at, comp.dataset_version, *tuple(agg or ()), members)
 
 
-def activity(db: Database, slug: str) -> list[ActivityRow]:
+def activity(s: Session, slug: str) -> list[ActivityRow]:
     """One row per participant on the roster, by name; best = best released public score."""
-    with db.read() as s:
-        cid = _comp_id(s, slug)
-        if cid is None:
-            return []
-        people = s.execute(select(Participant.id, Participant.name, Participant.display_name)
-                           .order_by(Participant.name)).all()
-        rows = s.execute(select(Submission.participant_id, Submission.status, Submission.created_at,
-                                Submission.public_released, Submission.selected)
-                         .where(Submission.competition_id == cid)).all()
-        direction = _direction(s, cid)
+    cid = _comp_id(s, slug)
+    if cid is None:
+        return []
+    people = s.execute(select(Participant.id, Participant.name, Participant.display_name)
+                       .order_by(Participant.name)).all()
+    rows = s.execute(select(Submission.participant_id, Submission.status, Submission.created_at,
+                            Submission.public_released, Submission.selected)
+                     .where(Submission.competition_id == cid)).all()
+    direction = _direction(s, cid)
     per: dict[int, list] = {}
     for pid, status, created, public, selected in rows:
         per.setdefault(pid, []).append((status, _aware(created), public, bool(selected)))
@@ -140,7 +135,7 @@ def activity(db: Database, slug: str) -> list[ActivityRow]:
     return out
 
 
-def _direction(s, cid: int) -> str:  # type: ignore[no-untyped-def]
+def _direction(s: Session, cid: int) -> str:
     from ..spec import parse_spec
 
     spec = s.scalar(select(Competition.spec).where(Competition.id == cid))

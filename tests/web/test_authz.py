@@ -134,6 +134,6 @@ def test_forms_need_csrf_and_roles(site: Site) -> None:
     assert r.status_code == 401 and "not known" in r.text
     # a replaced token logs its sessions out
     site.service.add_participant("alice", display_name="Alice A.")  # type: ignore[attr-defined]
-    site.server.server.config.app.state.auth.forget(  # type: ignore[union-attr]
+    site.server.server.config.app.state.cache.forget_identity(  # type: ignore[union-attr]
         site.service.participant("alice").id)  # type: ignore[attr-defined]
     assert a.get(f"/c/{SLUG}/submissions").status_code == 303

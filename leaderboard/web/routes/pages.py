@@ -4,106 +4,89 @@ JavaScript (a small script only ticks the deadline countdown)."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from ...errors import CompetitionOpen, LeaderboardError, NotFound, SubmissionInvalid
-from ...services import ParticipantView
+from ...views import ParticipantView
 from .. import queries
-from ..auth import Authenticator
-from ..boards import Fragment, WouldBlock
+from ..cache import BoardEntry, Fragment, nonblocking
 from ..charts import history_svg
-from ..render import RateLimited, session_of, viewer_of
-from .common import check_csrf, login_redirect, safe_next, service_of, store_submission, without_blocking
+from ..deps import (
+    AuthDep,
+    CacheDep,
+    CookieSessionDep,
+    PageDep,
+    ParticipantDep,
+    ServiceDep,
+    SessionDep,
+    SettingsDep,
+    ViewerDep,
+    csrf_checked,
+    require_participant,
+)
+from ..errors import RateLimited, status_of
+from ..render import Page
+from .common import SubmitterDep, safe_next
 
 router = APIRouter(include_in_schema=False)
-
-_team_cache: dict[tuple[str, int], tuple[float, int | None]] = {}
-
-
-def _team_id(request: Request, slug: str, who: ParticipantView | None, block: bool = True) -> int | None:
-    if who is None:
-        return None
-    key = (slug, who.id)
-    hit = _team_cache.get(key)
-    now = time.monotonic()
-    if hit and now - hit[0] < 2.0:
-        return hit[1]
-    if not block:
-        raise WouldBlock
-    team = service_of(request).team(slug, who)
-    value = team.id if team else None
-    if len(_team_cache) > 20000:
-        _team_cache.clear()
-    _team_cache[key] = (now, value)
-    return value
-
-
-def _page(request: Request, template: str, **extra: Any) -> Response:
-    return request.app.state.renderer.page(request, template, **extra)
+SubmissionId = Annotated[int, Path(ge=1, le=2**62)]
+must_log_in = Depends(require_participant)
 
 
 # -- log in / out -------------------------------------------------------------------------
 
 @router.get("/login")
-def login_form(request: Request, next: str = "/") -> Response:
-    session_of(request).dirty = True  # make sure the visitor has a CSRF token cookie
-    return _page(request, "login.html", next=safe_next(next), error=None)
+def login_form(page: PageDep, session: CookieSessionDep, next: str = "/") -> Response:
+    session.csrf  # noqa: B018 — the visitor gets the CSRF cookie with the form
+    return page.render("login.html", next=safe_next(next), error=None)
 
 
-@router.post("/login")
-def login(request: Request, token: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/") -> Response:
-    check_csrf(request, csrf_token)
+@router.post("/login", dependencies=[csrf_checked])
+def login(request: Request, page: PageDep, session: CookieSessionDep, auth: AuthDep,
+          token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
     client = request.client.host if request.client else "?"
     retry = request.app.state.login_limiter.hit(f"login:{client}")
     if retry is not None:
         raise RateLimited(retry)
-    auth: Authenticator = request.app.state.auth
     try:
-        auth.login(session_of(request), token)
+        auth.login(session, token)
     except LeaderboardError as exc:
-        return request.app.state.renderer.page(request, "login.html", status=401, next=safe_next(next),
-                                               error=str(exc))
+        return page.render("login.html", status=401, next=safe_next(next), error=str(exc))
     return RedirectResponse(safe_next(next), status_code=303)
 
 
-@router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
-    Authenticator.logout(session_of(request))
+@router.post("/logout", dependencies=[csrf_checked])
+def logout(session: CookieSessionDep) -> Response:
+    session.clear()
     return RedirectResponse("/", status_code=303)
 
 
 # -- competitions -------------------------------------------------------------------------
 
 @router.get("/")
-def competitions(request: Request) -> Response:
-    svc = service_of(request)
-    who = viewer_of(request)
+def competitions(page: PageDep, svc: ServiceDep) -> Response:
     comps = svc.competitions()
-    quotas = {c.slug: svc.quota(c.slug, who) for c in comps} if who else {}
-    return _page(request, "competitions.html", competitions=comps, quotas=quotas)
+    quotas = {c.slug: svc.quota(c.slug, page.viewer) for c in comps} if page.viewer else {}
+    return page.render("competitions.html", competitions=comps, quotas=quotas)
 
 
 @router.get("/c/{slug}")
-def competition(request: Request, slug: str) -> Response:
-    svc = service_of(request)
+def competition(slug: str, page: PageDep, svc: ServiceDep) -> Response:
     comp = svc.competition(slug)
-    who = viewer_of(request)
+    who = page.viewer
     files = [(f.name, f.stat().st_size if f.is_file() else None) for f in svc.public_files(slug)]
     quota = svc.quota(slug, who) if who else None
     team = svc.team(slug, who) if who else None
-    return _page(request, "competition.html", comp=comp, files=files, quota=quota, team=team, tab="overview")
+    return page.render("competition.html", comp=comp, files=files, quota=quota, team=team, tab="overview")
 
 
 @router.get("/c/{slug}/data/{name}")
-def download(request: Request, slug: str, name: str) -> Response:
+def download(slug: str, name: str, svc: ServiceDep) -> Response:
     """Only the listed public files, by exact name: nothing else under the folder."""
-    for path in service_of(request).public_files(slug):
+    for path in svc.public_files(slug):
         if path.name == name and path.is_file():
             return FileResponse(path, media_type="text/csv", filename=path.name)
     raise NotFound("file", name)
@@ -131,13 +114,12 @@ def _whiskers(view: Any) -> dict[int, tuple[float, float, float]]:
             for r in view.rows}
 
 
-def board_table_html(request: Request, entry: Any) -> Fragment:
+def board_table(page: Page, entry: BoardEntry) -> Fragment:
     view = entry.view
     sizes: dict[int, int] = {}
     for r in view.rows:
         sizes[r.tie_group] = sizes.get(r.tie_group, 0) + 1
-    return Fragment.of(request.app.state.renderer.env.get_template("_board.html").render(
-        board=view, whiskers=_whiskers(view), group_sizes=sizes).encode())
+    return page.fragment("_board.html", board=view, whiskers=_whiskers(view), group_sizes=sizes)
 
 
 def highlight(table: Fragment, team_id: int | None) -> Fragment:
@@ -148,160 +130,123 @@ def highlight(table: Fragment, team_id: int | None) -> Fragment:
     return Fragment(data, f'{table.etag[:-1]}-t{team_id}"')
 
 
-def _leaderboard_page(request: Request, slug: str, board: str, *, block: bool) -> Response:
-    boards = request.app.state.boards
-    comp = boards.competition(slug, block=block)
-    who = viewer_of(request, block)
+@router.get("/c/{slug}/leaderboard")
+async def leaderboard(slug: str, page: PageDep, cache: CacheDep,
+                      board: Annotated[str, Query(pattern="^(public|private)$")] = "public") -> Response:
+    """Served on the event loop from the cached board and its pre-rendered table; only a
+    cache miss (or a team to look up) goes to a worker thread."""
+    comp = await nonblocking(cache.competition, slug)
+    who = page.viewer
     private = board == "private"
     can_private = comp.closed or (who is not None and who.is_instructor)
     if private and not can_private:
         raise CompetitionOpen(slug, comp.deadline.isoformat())
-    entry = boards.get(slug, private, block=block)
-    table = entry.extra("html", lambda: board_table_html(request, entry)) if block else entry.peek("html")
-    team_id = _team_id(request, slug, who, block)
+    entry = await nonblocking(cache.board, slug, private)
+    table = await nonblocking(entry.rendering, "html", lambda: board_table(page, entry))
+    team_id = await nonblocking(cache.team_id, slug, who)
     mine = next((r for r in entry.view.rows if r.team_id == team_id), None) if team_id else None
-    shake = boards.shakeup(slug, block=block) if private and comp.closed else None
-    return _page(request, "leaderboard.html", comp=comp, board=entry.view, fragments={"table": highlight(table, team_id)},
-                 mine=mine, private=private, can_private=can_private, shake=shake, tab="leaderboard",
-                 before_deadline=not comp.closed, shared=True)
-
-
-@router.get("/c/{slug}/leaderboard")
-async def leaderboard(request: Request, slug: str,
-                      board: str = Query("public", pattern="^(public|private)$")) -> Response:
-    """Served on the event loop from the cached board and its pre-rendered table; only a
-    cache miss (or a session or team to look up) goes to a worker thread."""
-    return await without_blocking(_leaderboard_page, request, slug, board)
+    shake = await nonblocking(cache.shakeup, slug) if private and comp.closed else None
+    return page.render("leaderboard.html", comp=comp, board=entry.view, fragments={"table": highlight(table, team_id)},
+                       mine=mine, private=private, can_private=can_private, shake=shake, tab="leaderboard",
+                       before_deadline=not comp.closed, shared=True)
 
 
 @router.get("/c/{slug}/history.svg")
-def history(request: Request, slug: str) -> Response:
-    boards = request.app.state.boards
-    comp = boards.competition(slug)
-    who = viewer_of(request)
-    team_id = _team_id(request, slug, who)
-    entry = boards.get(slug, False)
-    svc = service_of(request)
+def history(slug: str, viewer: ViewerDep, cache: CacheDep, svc: ServiceDep, db: SessionDep) -> Response:
+    comp = cache.competition(slug)
+    team_id = cache.team_id(slug, viewer)
+    entry = cache.board(slug, False)
 
     def make() -> bytes:
-        return history_svg(queries.score_history(svc.db, slug), team_id, maximize=comp.direction == "max",
+        return history_svg(queries.score_history(db, slug), team_id, maximize=comp.direction == "max",
                            metric=comp.metric, now=svc.now())
 
-    svg = entry.extra(f"svg:{team_id}", make)
+    svg = entry.rendering(f"svg:{team_id}", make)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=5"})
 
 
 # -- submitting -------------------------------------------------------------------------
 
-def _submit_page(request: Request, slug: str, *, status: int = 200, **extra: Any) -> Response:
-    svc = service_of(request)
-    who = viewer_of(request)
+def _submit_page(page: Page, svc: Any, slug: str, *, status: int = 200, **extra: Any) -> Response:
     comp = svc.competition(slug)
-    quota = svc.quota(slug, who) if who else None
+    quota = svc.quota(slug, page.viewer) if page.viewer else None
     extra.setdefault("problems", None)
     extra.setdefault("error", None)
     extra.setdefault("message", "")
-    return request.app.state.renderer.page(request, "submit.html", status=status, comp=comp, quota=quota,
-                                           tab="submit", **extra)
+    return page.render("submit.html", status=status, comp=comp, quota=quota, tab="submit", **extra)
 
 
-@router.get("/c/{slug}/submit")
-def submit_form(request: Request, slug: str) -> Response:
-    if viewer_of(request) is None:
-        return login_redirect(request)
-    return _submit_page(request, slug)
+@router.get("/c/{slug}/submit", dependencies=[must_log_in])
+def submit_form(slug: str, page: PageDep, svc: ServiceDep) -> Response:
+    return _submit_page(page, svc, slug)
 
 
-@router.post("/c/{slug}/submit")
-def submit(request: Request, slug: str, file: Annotated[UploadFile | None, File()] = None,
-           message: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
-    who = viewer_of(request)
-    if who is None:
-        return login_redirect(request)
-    check_csrf(request, csrf_token)
+@router.post("/c/{slug}/submit", dependencies=[must_log_in, csrf_checked])
+def submit(slug: str, who: ParticipantDep, page: PageDep, svc: ServiceDep, submitter: SubmitterDep,
+           settings: SettingsDep, file: Annotated[UploadFile | None, File()] = None,
+           message: Annotated[str, Form()] = "") -> Response:
     if file is None or not file.filename:
-        return _submit_page(request, slug, status=422, message=message,
+        return _submit_page(page, svc, slug, status=422, message=message,
                             error="choose a file to upload: a .csv, .csv.gz or .zip of predictions, or a .ipynb")
-    data = file.file.read()
     try:
-        view, _ = store_submission(request, who, slug, file.filename, data, message,
-                                   request.app.state.settings.wait_seconds)
+        view, _ = submitter.store(who, slug, file.filename, file.file.read(), message, settings.wait_seconds)
     except SubmissionInvalid as exc:
-        return _submit_page(request, slug, status=422, message=message, problems=exc.problems, more=exc.more,
+        return _submit_page(page, svc, slug, status=422, message=message, problems=exc.problems, more=exc.more,
                             filename=exc.filename or file.filename)
     except LeaderboardError as exc:
-        from ..render import status_of
-
-        return _submit_page(request, slug, status=status_of(exc), message=message, error=str(exc))
-    request.app.state.boards.invalidate()
+        return _submit_page(page, svc, slug, status=status_of(exc), message=message, error=str(exc))
     return RedirectResponse(f"/c/{slug}/submissions?new={view.id}#s{view.id}", status_code=303)
 
 
 # -- my submissions -----------------------------------------------------------------------
 
-@router.get("/c/{slug}/submissions")
-def my_submissions(request: Request, slug: str, new: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Response:
-    who = viewer_of(request)
-    if who is None:
-        return login_redirect(request)
-    svc = service_of(request)
+def _submissions_page(page: Page, svc: Any, cache: Any, slug: str, who: ParticipantView, *, new: int | None = None,
+                      status: int = 200, selection_error: str | None = None) -> Response:
     comp = svc.competition(slug)
     subs = svc.submissions(slug, who)
     quota = svc.quota(slug, who)
     rank = None
-    if any(s.status == "complete" for s in subs):
-        entry = request.app.state.boards.get(slug, False)
-        team_id = _team_id(request, slug, who)
+    if selection_error is None and any(s.status == "complete" for s in subs):
+        entry = cache.board(slug, False)
+        team_id = cache.team_id(slug, who)
         row = next((r for r in entry.view.rows if r.team_id == team_id), None)
         rank = (row.rank, len(entry.view.rows)) if row else None
-    waiting = any(s.status in ("pending", "running") for s in subs)
+    waiting = selection_error is None and any(s.status in ("pending", "running") for s in subs)
     newest = next((s for s in subs if s.id == new), None) if new else None
-    return _page(request, "submissions.html", comp=comp, subs=subs, quota=quota, rank=rank, waiting=waiting,
-                 newest=newest, tab="submissions", selection_error=None)
+    return page.render("submissions.html", status=status, comp=comp, subs=subs, quota=quota, rank=rank,
+                       waiting=waiting, newest=newest, tab="submissions", selection_error=selection_error)
 
 
-@router.post("/c/{slug}/select")
-async def select_finals(request: Request, slug: str) -> Response:
-    who = viewer_of(request)
-    if who is None:
-        return login_redirect(request)
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token") or ""))
+@router.get("/c/{slug}/submissions")
+def my_submissions(slug: str, who: ParticipantDep, page: PageDep, svc: ServiceDep, cache: CacheDep,
+                   new: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> Response:
+    return _submissions_page(page, svc, cache, slug, who, new=new)
+
+
+@router.post("/c/{slug}/select", dependencies=[must_log_in, csrf_checked])
+def select_finals(slug: str, who: ParticipantDep, page: PageDep, svc: ServiceDep, cache: CacheDep,
+                  selected: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006 — FastAPI copies it
     ids: list[int] = []
-    for value in form.getlist("selected"):
+    for value in selected:
         try:
-            ids.append(int(str(value)))
-            if not 1 <= ids[-1] <= 2**62:
-                ids.pop()
+            number = int(value)
         except ValueError:
             continue
-    svc = service_of(request)
+        if 1 <= number <= 2**62:
+            ids.append(number)
     try:
-        from starlette.concurrency import run_in_threadpool
-
-        await run_in_threadpool(svc.select, slug, who, ids)
+        svc.select(slug, who, ids)
     except LeaderboardError as exc:
-        from starlette.concurrency import run_in_threadpool
-
-        from ..render import status_of
-
-        comp, subs, quota = await run_in_threadpool(lambda: (svc.competition(slug), svc.submissions(slug, who),
-                                                             svc.quota(slug, who)))
-        return request.app.state.renderer.page(
-            request, "submissions.html", status=status_of(exc), comp=comp, subs=subs, quota=quota, rank=None,
-            waiting=False, newest=None, tab="submissions", selection_error=str(exc))
-    request.app.state.boards.invalidate()
+        return _submissions_page(page, svc, cache, slug, who, status=status_of(exc), selection_error=str(exc))
+    cache.invalidate()
     return RedirectResponse(f"/c/{slug}/submissions?selected=1", status_code=303)
 
 
 @router.get("/c/{slug}/submissions/{submission_id}")
-def submission_detail(request: Request, slug: str, submission_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
-    who = viewer_of(request)
-    if who is None:
-        return login_redirect(request)
-    svc = service_of(request)
+def submission_detail(slug: str, submission_id: SubmissionId, who: ParticipantDep, page: PageDep,
+                      svc: ServiceDep) -> Response:
     comp = svc.competition(slug)
     view = svc.submission(submission_id, who)  # NotFound for other teams' submissions
     if view.competition != slug:
         raise NotFound("submission", submission_id)
-    return _page(request, "submission.html", comp=comp, sub=view, tab="submissions")
+    return page.render("submission.html", comp=comp, sub=view, tab="submissions")
