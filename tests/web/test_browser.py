@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import must_have_or_skip
+
 from .conftest import ARTIFACTS, DEADLINE, SLUG, Site, predictions
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -22,12 +24,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::ResourceW
 
 @pytest.fixture(scope="module")
 def browser():
+    """Debian's Chromium, headless.  One that is missing or cannot start fails the tests
+    as root or on CI (``make sysdeps-test`` installs it) and skips them elsewhere."""
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+        must_have_or_skip("Chromium", f"{CHROMIUM} is not installed (make sysdeps-test, or apt-get install chromium)")
+    from playwright.sync_api import Error, sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        try:
+            b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        except Error as exc:
+            must_have_or_skip("Chromium", f"{CHROMIUM} did not start: {str(exc).splitlines()[0]}")
         yield b
         b.close()
 
