@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make demo    run the sample course end to end (installs what it needs)"
 	@echo "make test    run the test suite (installs what it needs, as root: Debian packages too)"
-	@echo "make lint    ruff"
+	@echo "make lint    ruff, and the dependency contracts (lint-imports, see .importlinter)"
 	@echo "make bench   benchmarks (ratios against the obvious alternative)"
 	@echo "make images  build the Docker images (see docker/README.md)"
 
@@ -42,6 +42,7 @@ test: install sysdeps-test
 
 lint: install
 	$(VENV)/bin/ruff check coursebench leaderboard tests benchmarks
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install sysdeps-test
 	$(PY) benchmarks/run.py $(BENCH_ARGS)

@@ -19,7 +19,6 @@ the web app and REST API reuse the same services layer.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,6 +26,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from coursebench.client import credentials
+from coursebench.client.credentials import write_credentials
 
 if TYPE_CHECKING:
     from .services import Service
@@ -51,41 +53,15 @@ def register(app: typer.Typer) -> None:
 
 # -- credentials and wiring ------------------------------------------------------------------
 
-def config_dir() -> Path:
-    env = os.environ.get("COURSEBENCH_CONFIG_DIR")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "coursebench"
-
-
-def credentials_path() -> Path:
-    return config_dir() / "credentials.json"
-
-
 def read_credentials() -> dict[str, Any]:
-    path = credentials_path()
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except ValueError:
-        err.print(f"[yellow]warning:[/] {path} is not valid JSON; ignoring it")
-        return {}
-    return data if isinstance(data, dict) else {}
+    """The saved login (see :mod:`coursebench.client.credentials`); a broken file is
+    ignored with a warning on stderr."""
+    return credentials.read_credentials(warn=lambda message: err.print(f"[yellow]warning:[/] {message}"))
 
 
-def write_credentials(data: dict[str, Any]) -> Path:
-    path = credentials_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1)
-    os.chmod(path, 0o600)
-    return path
-
-
-def _course_defaults() -> tuple[str, Path]:
+def course_defaults() -> tuple[str, Path]:
+    """The course's own leaderboard database (SQLite under its build folder) and
+    competitions folder, from course.toml."""
     from coursebench.config import load_course
 
     course = load_course()
@@ -99,7 +75,7 @@ def service(db: str | None = None) -> Service:
     from .services import Service
 
     creds = read_credentials()
-    default_db, default_comps = _course_defaults()
+    default_db, default_comps = course_defaults()
     from coursebench.settings import get_settings
 
     settings = get_settings()

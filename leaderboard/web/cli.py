@@ -28,7 +28,7 @@ def _secret(path: Path | None) -> str:
     env = os.environ.get("COURSEBENCH_SECRET_KEY")
     if env:
         return env
-    from leaderboard.cli import config_dir
+    from coursebench.client.credentials import config_dir
 
     path = path or config_dir() / "server-secret"
     if path.is_file():
@@ -68,7 +68,7 @@ def serve(
     import uvicorn
 
     from coursebench.execution.limits import parse_size
-    from leaderboard.cli import _course_defaults, read_credentials
+    from leaderboard.cli import course_defaults, read_credentials
     from leaderboard.errors import LeaderboardError
     from leaderboard.services import Service
 
@@ -76,7 +76,7 @@ def serve(
     from .testclock import MovableClock
 
     try:
-        default_db, default_comps = _course_defaults()
+        default_db, default_comps = course_defaults()
     except Exception:
         default_db, default_comps = None, None
     creds = read_credentials()
