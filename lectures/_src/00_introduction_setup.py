@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   coursebench:
+#     summary: "AI / ML / DL, the cloud (IaaS/PaaS/SaaS), containers vs VMs, this course's Docker images and JupyterLab, checking for a GPU."
+# ---
+
 # %% [markdown]
 # # 00 · Introduction and setup
 # What AI, machine learning and deep learning are, what the cloud gives you, how containers and this course's Docker images work, and how to check your machine for a GPU.
@@ -167,6 +173,7 @@ for ax, (title, stack) in zip(axes, stacks.items()):
     ax.set_xlim(0, 6); ax.set_ylim(0, len(stack)); ax.axis("off"); ax.set_title(title)
 plt.show()
 
+
 # %% [markdown]
 # Are *we* in a container or a sandbox right now? Linux leaves a few traces we can look for.
 
@@ -227,7 +234,7 @@ for key, value in environment_traces().items():
 # IPython also has *magic commands*: `%timeit` times a line, `%pip install ...` installs a package into the running kernel's environment, `!ls` runs a shell command.
 
 # %%
-# %timeit in a script-friendly form: the best of several runs of a small computation
+# # %timeit in a script-friendly form: the best of several runs of a small computation
 import timeit
 
 loop = min(timeit.repeat("sum(i * i for i in range(10_000))", number=20, repeat=3)) / 20
@@ -263,6 +270,7 @@ if check_tensorflow and importlib.util.find_spec("tensorflow") is not None:
     print("TensorFlow", tf.__version__, "sees:", tf.config.list_physical_devices())
 else:
     print("TensorFlow check skipped (smoke run, or TensorFlow not installed in this image).")
+
 
 # %% [markdown]
 # ### How fast is this CPU?
@@ -302,6 +310,7 @@ print(f"one epoch on a GPU:    {gpu_hours * 60:,.1f} minutes")
 if not smoke:
     assert best_cpu > 1.0, "a modern CPU multiplies matrices at more than 1 GFLOP/s"
     assert cpu_hours > 10 * gpu_hours
+
 
 # %% [markdown]
 # That gap — days against minutes — is why deep learning lives on GPUs, and why renting one by the hour from a cloud (IaaS) is how most students and companies get one. In this course the models are small enough for a CPU; lectures 09–12 tell you when a GPU would help.

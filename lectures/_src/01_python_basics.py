@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   coursebench:
+#     summary: "The language, NumPy arrays and vectorisation, pandas tables, matplotlib figures."
+# ---
+
 # %% [markdown]
 # # 01 · Python basics for data work
 # The parts of Python, NumPy, pandas and matplotlib that the rest of the course uses every week.
@@ -44,6 +50,7 @@ curved = {name: min(100, s + 5) for name, s in students.items()}
 print(f"{len(passed)} of {len(scores)} passed; mean {sum(scores) / len(scores):.1f}")
 print("curved:", curved)
 print("best student:", max(students, key=students.get))
+
 
 # %% [markdown]
 # **Functions** take arguments (with defaults) and return values; a docstring says what they do. Keyword arguments make calls readable.
@@ -235,6 +242,7 @@ print(np.argmax(scaled, axis=1))
 # 2.
 df["ratio"] = df["flavanoids"] / df["proline"]
 print(df.groupby("cultivar", observed=True)["ratio"].mean().idxmax())
+
 
 # %%
 # 3.

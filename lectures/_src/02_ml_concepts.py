@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   coursebench:
+#     summary: "Supervised vs unsupervised; task + data + model + metric; train/validation/test; under- and overfitting."
+# ---
+
 # %% [markdown]
 # # 02 · Concepts of machine learning
 # What "learning from data" means in practice: the kinds of learning, the four parts of every ML problem, honest evaluation, and the balance between under- and overfitting.

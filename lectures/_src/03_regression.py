@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   coursebench:
+#     summary: "Linear regression by the normal equation and by gradient descent from scratch, scikit-learn, polynomial features, Ridge/Lasso, RMSE/MAE/R²."
+# ---
+
 # %% [markdown]
 # # 03 · Regression
 # Linear regression built from scratch twice — by the normal equation and by gradient descent — then with scikit-learn, extended with polynomial features and tamed with Ridge and Lasso.
@@ -55,6 +61,7 @@ ax.scatter(X[:, 0], y, s=12)
 ax.set_xlabel("x"); ax.set_ylabel("y"); ax.set_title("y = 4 + 3x + noise")
 plt.show()
 
+
 # %% [markdown]
 # ## 2. The normal equation (정규 방정식)
 #
@@ -72,6 +79,7 @@ def add_bias(X):
 Xb = add_bias(X)
 theta_normal = np.linalg.solve(Xb.T @ Xb, Xb.T @ y)
 print("normal equation: intercept %.3f, slope %.3f" % tuple(theta_normal))
+
 
 # %% [markdown]
 # Close to the true 4 and 3; the difference is the noise. Solving the normal equation costs about $O(n^3)$ in the number of features — fine for 10 features, hopeless for a million. That is one reason for the next method.
@@ -298,6 +306,7 @@ fig, ax = plt.subplots()
 ax.plot(diverging, marker="o"); ax.set_yscale("log"); ax.set_title("η = 1.1 diverges"); ax.set_xlabel("epoch")
 plt.show()
 print("cost after 20 epochs:", f"{diverging[-1]:.3g}")
+
 
 # %%
 # 2. Mini-batch stochastic gradient descent.

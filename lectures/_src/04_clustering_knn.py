@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   coursebench:
+#     summary: "k-means with the elbow and silhouette, KNN classification, and why feature scaling matters."
+# ---
+
 # %% [markdown]
 # # 04 · Clustering and KNN
 # Two algorithms built on one idea — distance — for two kinds of learning: k-means finds groups without labels, k-nearest neighbours classifies by looking at labelled neighbours; both show why feature scaling matters.

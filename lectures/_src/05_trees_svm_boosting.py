@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   coursebench:
+#     summary: "Decision trees, random forests, support vector machines and gradient boosting, compared on real data."
+# ---
+
 # %% [markdown]
 # # 05 · Decision trees, random forests, SVMs and boosting
 # The classical models that still win most competitions on tables of data: how each one decides, how it overfits, and how they compare on the same problem.
@@ -58,6 +64,7 @@ def show_boundary(ax, model, title):
     ax.contourf(xx, yy, z.reshape(xx.shape), levels=20, cmap="coolwarm", alpha=0.45)
     ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap="coolwarm", s=7, edgecolor="k", linewidth=0.2)
     ax.set_title(f"{title}\ntrain {model.score(X_train, y_train):.2f} · test {model.score(X_test, y_test):.2f}", fontsize=9)
+
 
 # %% [markdown]
 # ## 1. Decision trees (결정 트리)

@@ -1,3 +1,9 @@
+# ---
+# jupyter:
+#   coursebench:
+#     summary: "Stratified k-fold CV, grid/random search, learning curves, fair comparisons, weighted ensembles, CV vs the public leaderboard."
+# ---
+
 # %% [markdown]
 # # 06 · Model tuning and comparison
 # How to choose hyperparameters and models without fooling yourself: cross-validation, grid and random search, learning curves, fair comparisons, weighted ensembles — and why a trusted CV score beats a public leaderboard.

@@ -1,13 +1,11 @@
-"""Lectures 07–12 (neural networks → Keras → serving): generated from lectures/_keras_src/
-by lectures/_build_keras.py.  Structure and content checks that need no kernel; the smoke
-run of every lecture in the sandbox is in test_lectures.py."""
+"""Lectures 07–12 (neural networks → Keras → serving), built from lectures/_src/ by
+`coursebench notebooks build`.  Structure and content checks that need no kernel; the smoke
+run of every lecture in the sandbox is in test_lectures.py, the build itself is tested in
+tests/notebook_build/."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -15,7 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LECTURES = ROOT / "lectures"
-BUILDER = LECTURES / "_build_keras.py"
 
 # Korean terms each lecture must introduce next to the English one (first appearance).
 KOREAN_TERMS = {
@@ -30,14 +27,6 @@ KERAS_LECTURES = {"09_keras_mlp", "10_keras_deep_networks", "11_keras_cnn", "12_
 NAMES = sorted(KOREAN_TERMS)
 
 
-def _builder():
-    spec = importlib.util.spec_from_file_location("_build_keras", BUILDER)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_build_keras"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _read(name: str):
     return nbformat.read(str(LECTURES / f"{name}.ipynb"), as_version=4)
 
@@ -50,21 +39,12 @@ def _markdown(nb) -> str:
     return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
-def test_the_builder_knows_exactly_these_lectures():
-    assert sorted(_builder().LECTURES.values()) == NAMES
-
-
-def test_notebooks_are_in_sync_with_their_sources():
-    done = subprocess.run([sys.executable, str(BUILDER), "--check"], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_rebuilding_is_byte_identical():
-    builder = _builder()
-    for number, stem in builder.LECTURES.items():
-        assert builder.render(stem) == builder.render(stem), stem
-        ids = [c["id"] for c in nbformat.reads(builder.render(stem), 4).cells]
-        assert ids == [f"l{number}-{i:03d}" for i in range(len(ids))]
+def test_these_lectures_have_sources_and_stable_ids():
+    sources = sorted(p.stem for p in (LECTURES / "_src").glob("[01][0-9]_*.py") if "07" <= p.stem[:2] <= "12")
+    assert sources == NAMES
+    for name in NAMES:
+        ids = [c.id for c in _read(name).cells]
+        assert ids == [f"{name}-{i:03d}" for i in range(len(ids))]
 
 
 @pytest.mark.parametrize("name", NAMES)
