@@ -40,7 +40,7 @@ SUBCOMMANDS = (
     "leaderboard.web.cli",
     "coursebench.lectures",
     "coursebench.notebooks.cli",
-    "coursebench.demo",
+    "coursebench.demo_show",
     "coursebench.images.cli",
     "coursebench.doctor",
 )

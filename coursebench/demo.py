@@ -12,6 +12,9 @@
 6. writes the course report (CSV + plots) and prints the gradebook and the leaderboard;
 7. serves the leaderboard web app at http://127.0.0.1:8000 until Ctrl-C (``--no-serve``
    skips it; `make test` runs the demo that way).
+
+This module is the library part (:func:`run_demo` returns what happened);
+:mod:`coursebench.demo_show` is the command, which prints it.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
+from .errors import CoursebenchError
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_LABS = ("lab01", "lab03", "lab04")
@@ -30,6 +33,16 @@ DEMO_TIMEOUT = 120.0
 DEMO_CELL_TIMEOUT = 30.0
 MIDTERMS = ("midterm-tabular", "wine-demo")
 UTC = dt.timezone.utc
+
+
+class UnknownLab(CoursebenchError, ValueError):
+    """A lab asked for that the course does not have."""
+
+    code = "unknown_lab"
+
+    def __init__(self, lab: str, known: list[str]) -> None:
+        self.lab, self.known = lab, known
+        super().__init__(f"no assignment {lab!r}; known: {', '.join(known)}")
 
 
 @dataclass
@@ -60,7 +73,7 @@ def copy_course(build: Path, labs: tuple[str, ...]) -> Path:
         src = REPO / "assignments" / "source" / lab
         if not src.is_dir():
             known = sorted(p.name for p in (REPO / "assignments" / "source").iterdir() if p.is_dir())
-            raise typer.BadParameter(f"no assignment {lab!r}; known: {', '.join(known)}", param_hint="--labs")
+            raise UnknownLab(lab, known)
         shutil.copytree(src, course / "assignments" / "source" / lab)
     shutil.copytree(REPO / "competitions", course / "competitions",
                     ignore=shutil.ignore_patterns("data", "__pycache__"))
@@ -211,24 +224,3 @@ def run_demo(build: Path, *, labs: tuple[str, ...] = DEFAULT_LABS, backend: str 
     result.grading.update(reports)
     write_course_report(result)
     return result
-
-
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def demo(
-        build: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path("build/demo"),
-        labs: Annotated[str, typer.Option(help="Comma-separated labs to release and grade.")] = ",".join(DEFAULT_LABS),
-        backend: Annotated[str, typer.Option(help="Sandbox: auto, docker, bwrap or subprocess.")] = "auto",
-        workers: Annotated[int | None, typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
-        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app at the end.")] = True,
-        host: Annotated[str, typer.Option(help="Address the web app listens on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
-    ) -> None:
-        """Run the sample course end to end: release, simulated class, sandboxed autograding,
-        the midterm competition, the course report — then serve the leaderboard."""
-        from .demo_show import serve_web, show
-
-        chosen = tuple(x.strip() for x in labs.split(",") if x.strip())
-        result = show(build, chosen, backend=backend, workers=workers)
-        if serve:
-            serve_web(result, host=host, port=port)

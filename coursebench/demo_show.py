@@ -1,17 +1,41 @@
-"""What `coursebench demo` prints (the library part is coursebench.demo)."""
+"""The `coursebench demo` command: runs the demo (:mod:`coursebench.demo`) and prints it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .demo import DemoResult, run_demo
+from .demo import DEFAULT_LABS, DemoResult, UnknownLab, run_demo
 from .demo_class import CLASS
 
 console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def demo(
+        build: Annotated[Path, typer.Option(help="Where the demo writes its files.")] = Path("build/demo"),
+        labs: Annotated[str, typer.Option(help="Comma-separated labs to release and grade.")] = ",".join(DEFAULT_LABS),
+        backend: Annotated[str, typer.Option(help="Sandbox: auto, docker, bwrap or subprocess.")] = "auto",
+        workers: Annotated[int | None, typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
+        serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the web app at the end.")] = True,
+        host: Annotated[str, typer.Option(help="Address the web app listens on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port of the web app.")] = 8000,
+    ) -> None:
+        """Run the sample course end to end: release, simulated class, sandboxed autograding,
+        the midterm competition, the course report — then serve the leaderboard."""
+        chosen = tuple(x.strip() for x in labs.split(",") if x.strip())
+        try:
+            result = show(build, chosen, backend=backend, workers=workers)
+        except UnknownLab as exc:
+            raise typer.BadParameter(str(exc), param_hint="--labs") from None
+        if serve:
+            serve_web(result, host=host, port=port)
 
 
 def _progress() -> Progress:
