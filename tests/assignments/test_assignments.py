@@ -16,17 +16,31 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .conftest import KERAS, NAMES, STUDENTS, build
+from coursebench.notebooks import discover
+
+from .conftest import ASSIGNMENTS, KERAS, NAMES, STUDENTS, load_spec, target
 
 
-def test_committed_notebooks_match_the_specs() -> None:
-    assert build.main(["--check"]) == 0, "run .venv/bin/python assignments/_build.py and commit the notebooks"
+def test_every_assignment_has_a_source_and_a_notebook() -> None:
+    built = {s.stem: s.target for s in discover(ASSIGNMENTS.parent) if s.path.parent == ASSIGNMENTS / "_src"}
+    assert sorted(built) == sorted(NAMES) and len(NAMES) == 12
+    assert all(built[name] == target(name) and target(name).is_file() for name in NAMES)
+    # nbgrader releases every file of an assignment's folder: the sources (solutions and
+    # hidden tests in plain text) must never be there
+    assert sorted(p.name for p in (ASSIGNMENTS / "source").rglob("*") if p.is_file()) == sorted(
+        f"{name}.ipynb" for name in NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_students_toml_says_what_every_test_checks(name: str) -> None:
+    spec = load_spec(name)  # raises on a test cell without an entry, a stale entry, a bad [half]
+    assert spec.tests and all(t.needs and t.checks for t in spec.tests)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_source_notebook_is_a_proper_nbgrader_assignment(name: str, specs: dict) -> None:
     spec = specs[name]
-    nb = nbformat.read(build.target(name), as_version=4)
+    nb = nbformat.read(target(name), as_version=4)
     nbformat.validate(nb)
     metas = [c.metadata.get("nbgrader") for c in nb.cells]
     assert all(m is not None and m.get("grade_id") for m in metas), "every cell carries nbgrader metadata"
