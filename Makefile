@@ -43,6 +43,10 @@ test: install sysdeps-test
 lint: install
 	$(VENV)/bin/ruff check coursebench leaderboard tests benchmarks
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/coursebench notebooks build --check
+
+notebooks: install
+	$(VENV)/bin/coursebench notebooks build
 
 bench: install sysdeps-test
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
