@@ -11,12 +11,13 @@ DEMO_DEBS   := bubblewrap util-linux
 TEST_DEBS   := $(DEMO_DEBS) docker.io debootstrap postgresql chromium fonts-dejavu-core wrk
 PYTEST_ARGS ?=
 
-.PHONY: help install sysdeps-demo sysdeps-test demo test lint bench images clean
+.PHONY: help install sysdeps-demo sysdeps-test demo test lint notebooks bench images clean
 
 help:
 	@echo "make demo    run the sample course end to end (installs what it needs)"
 	@echo "make test    run the test suite (installs what it needs, as root: Debian packages too)"
 	@echo "make lint    ruff, and the dependency contracts (lint-imports, see .importlinter)"
+	@echo "make notebooks  build every notebook from its jupytext source (_src/*.py); lint checks them"
 	@echo "make bench   benchmarks (ratios against the obvious alternative)"
 	@echo "make images  build the Docker images (see docker/README.md)"
 
