@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import must_have_or_skip
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 UTC = dt.timezone.utc
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -33,15 +35,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A PostgreSQL 15 cluster of our own; yields the admin URL (no database part)."""
+    """A PostgreSQL 15 cluster of our own; yields the admin URL (no database part).
+
+    One that cannot start fails the tests on root/CI, where `make test` installs it, and
+    is skipped elsewhere (:func:`tests.helpers.must_have_or_skip`)."""
     if not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15 server binaries are not installed (apt-get install postgresql)")
+        must_have_or_skip("PostgreSQL", "the PostgreSQL 15 server binaries are not installed "
+                          "(make sysdeps-test, or apt-get install postgresql)")
     try:
         pg = pwd.getpwnam("postgres")
     except KeyError:
-        pytest.skip("there is no 'postgres' user to run the server as")
+        must_have_or_skip("PostgreSQL", "there is no 'postgres' user to run the server as")
     if os.geteuid() != 0 and os.geteuid() != pg.pw_uid:
-        pytest.skip("starting PostgreSQL needs root (to switch to the postgres user) or the postgres user")
+        must_have_or_skip("PostgreSQL", "starting it needs root (to switch to the postgres user) or the postgres user")
     root = Path(tempfile.mkdtemp(prefix="cb-pg-"))
     os.chown(root, pg.pw_uid, pg.pw_gid)
     data, sock = root / "data", root / "sock"
@@ -57,14 +63,14 @@ def postgres_server() -> Iterator[str]:
     done = as_pg(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
     if done.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"initdb failed: {done.stderr.strip()[-300:]}")
+        must_have_or_skip("PostgreSQL", f"initdb failed: {done.stderr.strip()[-300:]}")
     opts = (f"-c listen_addresses=127.0.0.1 -p {port} -k {sock} -c fsync=off -c synchronous_commit=off "
             "-c full_page_writes=off -c max_connections=300 -c shared_buffers=64MB")
     done = as_pg(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "-t", "60", "start")
     if done.returncode != 0:
         log = (root / "log").read_text() if (root / "log").exists() else ""
         shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"PostgreSQL did not start: {done.stderr.strip()[-200:]} {log[-300:]}")
+        must_have_or_skip("PostgreSQL", f"the server did not start: {done.stderr.strip()[-200:]} {log[-300:]}")
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     finally:

@@ -5,6 +5,7 @@ the Ladder, teams, crash recovery, and the Alembic schema."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -42,6 +43,12 @@ def predictions(svc: Service, quality: float, seed: int = 0) -> bytes:
     p = np.where(informed, 0.1 + 0.8 * truth + rng.normal(0, 0.05, len(truth)), rng.random(len(truth)))
     p = np.clip(p, 0, 1)
     return pd.DataFrame({"id": ds.ids, "y": p.round(6)}).to_csv(index=False).encode()
+
+
+def raw_public_scores(svc: Service) -> dict[int, float]:
+    """The public scores as computed (what the Ladder decides on), by submission id."""
+    with svc.db.read() as s:
+        return dict(s.execute(select(Submission.id, Submission.public_score)).all())
 
 
 def student(svc: Service, name: str):
@@ -149,9 +156,19 @@ def test_ladder_releases_only_real_improvements(db_url, tmp_path, clock):
     ds = svc.dataset("demo")
     n_public = int(ds.public.sum())
     assert first.public_score == pytest.approx(round(svc.submission(first.id).public_score * n_public) / n_public)
-    # a resubmission of the same predictions with a tiny nudge: no release of a new best
-    probe = svc.submit_file("demo", eve, predictions(svc, 0.5, seed=1).replace(b"0.", b"0.", 1), filename="b.csv")
-    assert probe.public_score == first.public_score
+    # a probe: the same predictions nudged by noise.  Its public score really is higher than
+    # the one shown -- even rounded to 1/n it would show as a new score -- but by less than
+    # the paired standard error, so the Ladder shows the previous best again: probing the
+    # public set this way teaches nothing
+    nudged = pd.read_csv(io.BytesIO(predictions(svc, 0.5, seed=1)))
+    nudged["y"] = np.clip(nudged["y"] + np.random.default_rng(4).normal(0, 0.1, len(nudged)), 0, 1).round(6)
+    probe = svc.submit_file("demo", eve, nudged.to_csv(index=False).encode(), filename="b.csv")
+    raw = raw_public_scores(svc)
+    assert round(raw[probe.id] * n_public) / n_public > first.public_score
+    assert raw[probe.id] - first.public_score < 0.05  # a gain within the noise
+    assert probe.public_score == first.public_score  # not released
+    assert svc.submissions("demo", eve)[0].public_score == first.public_score
+    assert svc.leaderboard("demo").row_of("eve").score == first.public_score
     better = svc.submit_file("demo", eve, predictions(svc, 0.95, seed=2), filename="c.csv")
     assert better.public_score > first.public_score
     assert svc.leaderboard("demo").row_of("eve").score == better.public_score
@@ -237,15 +254,50 @@ def test_ctrl_c_during_scoring_hands_the_submission_back_at_once(svc, monkeypatc
     assert svc.submission(view.id).status == "complete"
 
 
-def test_rescore_after_the_data_changes(svc):
+FIX_LABELS = '''
+
+_generated = make_data
+
+
+def make_data(seed):
+    """The instructor corrects the hidden labels of every fifth test row."""
+    train, test = _generated(seed)
+    fix = test.index[::5]
+    test.loc[fix, "y"] = np.where(test.loc[fix, "y"] == "yes", "no", "yes")
+    return train, test
+'''
+
+
+def test_rescore_after_the_data_changes(svc, comps):
+    from sklearn.metrics import roc_auc_score
+
     una = student(svc, "una")
-    view = svc.submit_file("demo", una, predictions(svc, 0.8), filename="s.csv")
-    before = svc.submission(view.id)
+    file = predictions(svc, 0.8)
+    old = svc.submission(svc.submit_file("demo", una, file, filename="s.csv").id)  # as the instructor sees it
+    # the hidden solution changes: the instructor fixes labels and prepares again (in
+    # another process, like `coursebench compete prepare`), which registers a new version
+    with (comps / "demo" / "prepare.py").open("a") as out:
+        out.write(FIX_LABELS)
+    new_version = Service(svc.db, comps, clock=svc.clock).prepare("demo").dataset_version
+    assert new_version != old.dataset_version
+    assert svc.submission(old.id).public_score == old.public_score  # stored scores stay until the rescore
     assert svc.rescore("demo") == 1
-    again = svc.submission(view.id)
-    assert again.public_score == pytest.approx(before.public_score)
-    with svc.db.read() as s:
-        assert s.scalar(select(func.count()).select_from(Blob).where(Blob.submission_id == view.id)) == 1
+    after = svc.submission(old.id)
+    assert after.dataset_version == new_version
+
+    # the new scores are the submitted file's against the new solution (and its split)
+    solution = pd.read_csv(comps / "demo" / "data" / "private" / "solution.csv")
+    submitted = pd.read_csv(io.BytesIO(file)).set_index("id").loc[solution["id"], "y"].to_numpy()
+    for usage, rescored in (("Public", after.public_score), ("Private", after.private_score)):
+        rows = (solution["Usage"] == usage).to_numpy()
+        assert rescored == pytest.approx(roc_auc_score(solution["y"][rows] == "yes", submitted[rows]))
+    # the predictions fit the old labels, so with every fifth label changed both scores fall
+    assert after.public_score < old.public_score - 0.05
+    assert after.private_score < old.private_score - 0.05
+    assert after.public_ci != old.public_ci and after.public_ci[0] <= after.public_score <= after.public_ci[1]
+    assert svc.leaderboard("demo").row_of("una").score == after.public_score
+    with svc.db.read() as s:  # rescored from the stored predictions, nothing added
+        assert s.scalar(select(func.count()).select_from(Blob).where(Blob.submission_id == old.id)) == 1
 
 
 def test_alembic_schema_matches_the_models(db_url):
