@@ -300,6 +300,38 @@ def test_rescore_after_the_data_changes(svc, comps):
         assert s.scalar(select(func.count()).select_from(Blob).where(Blob.submission_id == old.id)) == 1
 
 
+def test_the_facade_swaps_clock_and_lease_for_every_resource(svc):
+    """The web app and the demo replace ``svc.clock`` after construction, the web tests
+    ``svc.lease``: every resource behind the facade must go by the new ones."""
+    from leaderboard.clock import FrozenClock
+    from leaderboard.errors import NotFound
+
+    ivy, jon = student(svc, "ivy"), student(svc, "jon")
+    sub = svc.submit_file("demo", ivy, predictions(svc, 0.6), filename="s.csv", score_now=False)
+    svc.lease = dt.timedelta(seconds=5)
+    assert svc.scoring.lease == dt.timedelta(seconds=5)
+    assert svc.claim(sub.id) and svc.pending("demo") == []
+    late = FrozenClock(DEADLINE + dt.timedelta(seconds=6))
+    svc.clock = late
+    assert svc.clock is late and svc.now() == late.now()
+    assert svc.pending("demo") == [sub.id]  # the 5 s lease ran out on the new clock
+    assert svc.competition("demo").closed
+    with pytest.raises(CompetitionClosed):
+        svc.submit_file("demo", jon, predictions(svc, 0.6), filename="late.csv")
+    with pytest.raises(CompetitionClosed):
+        svc.select("demo", ivy, [])
+    with pytest.raises(TeamError, match="merger deadline"):
+        svc.invite("demo", ivy, "jon")
+    assert svc.quota("demo", ivy).resets_at == dt.datetime.combine(
+        late.now().date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+    assert svc.close("demo").private
+    # an unknown competition names the known ones
+    with pytest.raises(NotFound, match="known: demo"):
+        svc.spec_of("nope")
+    with pytest.raises(NotFound, match="known: demo"):
+        svc.competition("nope")
+
+
 def test_alembic_schema_matches_the_models(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
