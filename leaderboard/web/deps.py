@@ -33,7 +33,6 @@ from ..views import ParticipantView
 from .auth import Authenticator, CookieSession, bearer
 from .cache import WebCache, WouldBlock
 from .config import WebSettings
-from .errors import LoginRequired
 from .render import Page
 from .workers import ScoringWorkers
 
@@ -105,6 +104,14 @@ async def current_viewer(request: Request) -> ParticipantView | None:
 
 
 ViewerDep = Annotated[ParticipantView | None, Depends(current_viewer)]
+
+
+class LoginRequired(NotAuthenticated):
+    """A page for logged-in participants, asked for by a visitor: they are sent to the
+    login page, and back here afterwards (see :mod:`leaderboard.web.errors`)."""
+
+    def __init__(self) -> None:
+        super().__init__("log in to see this page")
 
 
 async def require_participant(viewer: ViewerDep) -> ParticipantView:

@@ -27,6 +27,7 @@ from ..errors import (
     SubmissionInvalid,
     TeamError,
 )
+from .deps import LoginRequired, current_viewer
 
 log = logging.getLogger("coursebench.web")
 
@@ -47,14 +48,6 @@ class RateLimited(LeaderboardError):
         super().__init__(f"too many requests; wait {self.retry_after} s and try again")
 
 
-class LoginRequired(NotAuthenticated):
-    """A page for logged-in participants, asked for by a visitor: they are sent to the
-    login page, and back here afterwards."""
-
-    def __init__(self) -> None:
-        super().__init__("log in to see this page")
-
-
 def status_of(exc: LeaderboardError) -> int:
     if isinstance(exc, RateLimited):
         return 429
@@ -69,8 +62,6 @@ def _api(request: Request) -> bool:
 
 
 async def error_page(request: Request, status: int, exc: Any, headers: Any = None) -> Response:
-    from .deps import current_viewer
-
     message = str(exc)
     if isinstance(exc, NotFound):  # never list what else exists to a visitor
         message = f"There is no {exc.kind} {exc.key!r} here."
