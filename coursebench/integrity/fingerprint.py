@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
@@ -27,9 +26,33 @@ _BASE = np.uint64(0x100000001B3)
 _EMPTY = np.zeros(0, dtype=np.uint64)
 
 
-@lru_cache(maxsize=65536)
-def _symbol_hash(symbol: str) -> int:
-    return int.from_bytes(hashlib.blake2b(symbol.encode(), digest_size=8).digest(), "little")
+_SYMBOL_IDS: dict[str, int] = {}
+
+
+def _symbol_id(symbol: str) -> int:
+    value = _SYMBOL_IDS.get(symbol)
+    if value is None:
+        value = int.from_bytes(hashlib.blake2b(symbol.encode(), digest_size=8).digest(), "little")
+        if len(_SYMBOL_IDS) < 1 << 20:
+            _SYMBOL_IDS[symbol] = value
+    return value
+
+
+def _ids(symbols: list[str]) -> np.ndarray:
+    get = _SYMBOL_IDS.get
+    return np.fromiter((get(s) or _symbol_id(s) for s in symbols), dtype=np.uint64, count=len(symbols))
+
+
+def _kgrams_of(ids: np.ndarray, k: int) -> np.ndarray:
+    n = len(ids) - k + 1
+    if n <= 0:
+        return _EMPTY
+    with np.errstate(over="ignore"):
+        h = ids[:n].copy()
+        for j in range(1, k):  # polynomial hash, wrapping modulo 2**64
+            h *= _BASE
+            h += ids[j:j + n]
+        return _mix(h)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -43,15 +66,7 @@ def _mix(h: np.ndarray) -> np.ndarray:
 
 def kgram_hashes(symbols: list[str], k: int = K) -> np.ndarray:
     """The hash of every k-gram of ``symbols`` (``len - k + 1`` of them; none if shorter)."""
-    n = len(symbols) - k + 1
-    if n <= 0:
-        return _EMPTY
-    ids = np.fromiter((_symbol_hash(s) for s in symbols), dtype=np.uint64, count=len(symbols))
-    with np.errstate(over="ignore"):
-        h = np.zeros(n, dtype=np.uint64)
-        for j in range(k):  # polynomial hash, wrapping modulo 2**64
-            h = h * _BASE + ids[j:j + n]
-        return _mix(h)
+    return _kgrams_of(_ids(symbols), k) if len(symbols) >= k else _EMPTY
 
 
 def winnow(hashes: np.ndarray, w: int = W) -> np.ndarray:
@@ -82,11 +97,13 @@ class Cell:
         (a sorted array), merged."""
         if not len(self.kgrams) or not len(wanted):
             return []
-        hits = np.flatnonzero(np.isin(self.kgrams, wanted, assume_unique=False))
+        hits = np.flatnonzero(np.isin(self.kgrams, wanted))
+        if not len(hits):
+            return []
+        starts, ends = self.tokens.offsets(self.source)
         out: list[tuple[int, int]] = []
         for i in hits:
-            start = self.tokens.starts[i]
-            end = max(self.tokens.ends[i:i + k])
+            start, end = starts[i], max(ends[i:i + k])
             if out and start <= out[-1][1]:
                 out[-1] = (out[-1][0], max(out[-1][1], end))
             else:
@@ -115,21 +132,41 @@ class Document:
         return sum(len(c.tokens) for c in self.cells)
 
 
-def fingerprint_cells(key: str, owner: str, sources: list[tuple[str, str]], *, k: int = K, w: int = W,
-                      label: str = "") -> Document:
-    """A :class:`Document` from ``(cell label, cell source)`` pairs."""
-    cells, chosen, every = [], [], []
-    for cell_label, source in sources:
-        tokens = normalise(source)
-        hashes = kgram_hashes(tokens.symbols, k)
-        cells.append(Cell(cell_label, source, tokens, hashes))
-        if len(hashes):
-            chosen.append(hashes[winnow(hashes, w)])
-            every.append(hashes)
-    doc = Document(key, owner, cells, label=label)
-    if chosen:
-        doc.fingerprints = np.unique(np.concatenate(chosen))
-        doc.kgrams = np.unique(np.concatenate(every))
+def fingerprint_cells(key: str, owner: str, sources: list[tuple[str, str]] | list[tuple[str, str, Tokens]], *,
+                      k: int = K, w: int = W, label: str = "") -> Document:
+    """A :class:`Document` from ``(cell label, cell source[, its tokens])`` tuples.
+
+    Each cell is hashed and winnowed on its own (no k-gram or window spans two cells), in
+    one pass over all of them."""
+    items = [(item[0], item[1], item[2] if len(item) > 2 else normalise(item[1])) for item in sources]  # type: ignore[misc]
+    doc = Document(key, owner, [], label=label)
+    symbols = [sym for _, _, tokens in items for sym in tokens.symbols]
+    hashes = _kgrams_of(_ids(symbols), k) if symbols else _EMPTY
+    pieces, owners, at = [], [], 0
+    for index, (cell_label, source, tokens) in enumerate(items):
+        n = max(0, len(tokens) - k + 1)
+        cell_hashes = hashes[at:at + n] if n else _EMPTY
+        doc.cells.append(Cell(cell_label, source, tokens, cell_hashes))
+        if n:
+            pieces.append(cell_hashes)
+            owners.append(np.full(n, index, dtype=np.int32))
+        at += len(tokens)
+    if not pieces:
+        return doc
+    every = np.concatenate(pieces)
+    cell_of = np.concatenate(owners)
+    chosen = []
+    if len(every) >= w:  # every window inside one cell
+        windows = np.lib.stride_tricks.sliding_window_view(every, w)
+        start = np.arange(len(windows))
+        inside = cell_of[start] == cell_of[start + w - 1]
+        rightmost = w - 1 - np.argmin(windows[inside, ::-1], axis=1)
+        chosen.append(every[start[inside] + rightmost])
+    for piece in pieces:  # a cell shorter than one window keeps its minimum
+        if len(piece) < w:
+            chosen.append(piece[winnow(piece, w)])
+    doc.fingerprints = np.unique(np.concatenate(chosen))
+    doc.kgrams = np.unique(every)
     return doc
 
 

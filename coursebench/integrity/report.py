@@ -105,21 +105,29 @@ def code_section(results: list[GroupResult], settings: CodeSettings, *, names: d
                      "jaccard": round(p.jaccard, 4), "flagged": p.flagged})
         if (p.flagged or rank <= min_rows) and len(evid) < max_evidence:
             evid[rank - 1] = evidence(p, by_group[p.group], settings.k)
-    hidden = sum(r.owner_pairs for r in results) - len(pairs)
+    import numpy as np
+
+    scores = np.concatenate([r.scores for r in results]) if results else np.zeros(0)
+    hidden = sum(r.owner_pairs for r in results) - len(scores)
     documents = sum(len(r.documents) for r in results)
     intro = [
         f"Each row is a pair of {what}s: the same {what} of two different students (or teams). "
         "Their answer code is compared as tokens — names, comments, whitespace and the order of "
         "the cells do not matter — with winnowing fingerprints, as MOSS does.",
-        "The released code and code that many students share are left out first; the score is the "
-        "share of the smaller side's remaining (distinctive) fingerprints that the other side has too: "
+        "The released code and code that most of the class shares are left out first. The score is the "
+        "share of the smaller side's remaining (distinctive) code that the other side has too, each "
+        "fingerprint weighted by how rare it is in the class (code only these two have weighs most): "
         "1.0 means all of it.",
         f"Flagged: score ≥ {settings.threshold:g} and at least {settings.min_shared} shared "
-        f"fingerprints. {documents} {what}s, {len(pairs)} pairs with something in common, "
-        f"{hidden} pairs with nothing in common.",
+        f"fingerprints. {documents} {what}s; {len(scores)} pairs have something in common, "
+        f"{max(hidden, 0)} nothing; listed: the {len(rows)} pairs scoring {settings.floor:g} or more "
+        "(the figure shows them all).",
     ]
-    plot = Plot("hist", [r["score"] for r in rows], [r["flagged"] for r in rows],
-                labels=[f"{r['a']}–{r['b']}" for r in rows], threshold=settings.threshold,
+    flagged_scores = [r["score"] for r in rows if r["flagged"]]
+    rest = np.concatenate([r.scores[~r.flagged] for r in results]) if results else np.zeros(0)
+    plot = Plot("hist", [*flagged_scores, *rest.tolist()],
+                [True] * len(flagged_scores) + [False] * len(rest),
+                labels=[f"{r['a']}–{r['b']}" for r in rows if r["flagged"]], threshold=settings.threshold,
                 xlabel="share of distinctive code in common", ylabel="pairs",
                 title=f"{title}: all pairs", hidden=max(hidden, 0))
     return Section("code", title, intro, CODE_COLUMNS, rows, plot, evid)

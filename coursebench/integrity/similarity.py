@@ -6,12 +6,14 @@ competition's notebook submissions):
 1. the **skeleton** is ignored: every k-gram of the released code (the notebook students
    started from), wherever it appears;
 2. **common code** is ignored: k-grams found in the documents of more than
-   ``max(common_min, common_fraction × owners)`` different owners (an idiom everybody
-   writes, a snippet from the lecture);
-3. what is left of each document is its *distinctive* fingerprints.  Two documents'
-   **score** is the share of the smaller one's distinctive fingerprints that the other has
-   too (1.0: everything the smaller one wrote is in the other); pairs that share nothing
-   are never built, so the work grows with what is shared, not with the square of the class.
+   ``max(common_min, common_fraction × owners)`` different owners (what everybody writes);
+3. what is left of each document is its *distinctive* fingerprints, each weighted by how
+   rare it is in the class, ``log((owners + 1) / owners that have it)`` (as tf-idf does):
+   code only two students have weighs most, an idiom a third of the class writes little.
+   Two documents' **score** is the weight of what they share over the weight of the
+   smaller one (1.0: everything the smaller one wrote is in the other).  Pairs that share
+   nothing are never built, so the work grows with what is shared, not with the square of
+   the class.
 
 A pair is *flagged* (worth a look — never a verdict) when its score is at least
 ``threshold`` and it shares at least ``min_shared`` fingerprints.
@@ -33,12 +35,16 @@ _EMPTY = np.zeros(0, dtype=np.uint64)
 class CodeSettings:
     k: int = K
     w: int = W
-    threshold: float = 0.5
+    threshold: float = 0.75
     """Flag a pair from this score on."""
     min_shared: int = 8
     """... if it also shares at least this many fingerprints (tiny answers prove nothing)."""
-    common_fraction: float = 0.25
+    common_fraction: float = 0.5
+    """Code that more than this share of the class has is left out (everybody writes it) ..."""
     common_min: int = 4
+    """... when that is more than this many students."""
+    floor: float = 0.2
+    """Pairs are listed from this score on (the figure shows them all)."""
 
 
 @dataclass
@@ -60,7 +66,7 @@ class GroupResult:
     group: str
     documents: list[Document]
     pairs: list[CodePair]
-    """Pairs of different owners that share at least one distinctive fingerprint, best first."""
+    """Pairs of different owners scoring at least ``floor`` (or flagged), best first."""
     owner_pairs: int
     """How many pairs of owners there are in all (the others share nothing)."""
     ignored: np.ndarray = field(default_factory=lambda: _EMPTY, repr=False)
@@ -69,6 +75,10 @@ class GroupResult:
     """How many distinct k-grams were ignored as common code."""
     distinctive: dict[str, int] = field(default_factory=dict)
     """Document key → its number of distinctive fingerprints."""
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    """The score of every pair of owners that shares something (listed or not) ..."""
+    flagged: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    """... and whether it is flagged."""
 
 
 def _minus(values: np.ndarray, remove: np.ndarray) -> np.ndarray:
@@ -77,28 +87,56 @@ def _minus(values: np.ndarray, remove: np.ndarray) -> np.ndarray:
     return values[~np.isin(values, remove, assume_unique=True)]
 
 
-def common_kgrams(documents: list[Document], settings: CodeSettings) -> np.ndarray:
-    """k-grams that more than ``max(common_min, common_fraction × owners)`` owners have."""
+def owner_counts(documents: list[Document]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every k-gram of the documents (sorted), how many owners have it, and how many owners
+    there are."""
     per_owner: dict[str, list[np.ndarray]] = defaultdict(list)
     for doc in documents:
         if len(doc.kgrams):
             per_owner[doc.owner].append(doc.kgrams)
     if not per_owner:
-        return _EMPTY
-    limit = max(settings.common_min, settings.common_fraction * len(per_owner))
+        return _EMPTY, np.zeros(0, dtype=np.int64), 0
     merged = [np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0] for parts in per_owner.values()]
     values, counts = np.unique(np.concatenate(merged), return_counts=True)
-    return values[counts > limit]
+    return values, counts, len(per_owner)
+
+
+def _pair_sums(doc_of: np.ndarray, weight: np.ndarray, bounds: tuple[np.ndarray, np.ndarray],
+               n_docs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every pair of documents (i < j) that has a hash in common: i, j, how many
+    hashes and their total weight.  ``doc_of``/``weight`` are sorted by hash; ``bounds``
+    are the start and end of each hash's run."""
+    starts, ends = bounds
+    sizes = ends - starts
+    codes, weights = [], []
+    for g in np.unique(sizes[sizes > 1]):  # all runs of g documents at once
+        first = starts[sizes == g]
+        members = doc_of[first[:, None] + np.arange(g)]          # (runs, g)
+        x, y = np.triu_indices(int(g), 1)
+        i, j = members[:, x], members[:, y]
+        lo, hi = np.minimum(i, j), np.maximum(i, j)
+        codes.append((lo * n_docs + hi).ravel())
+        weights.append(np.repeat(weight[first], len(x)))
+    if not codes:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    code = np.concatenate(codes)
+    w = np.concatenate(weights)
+    keys, inverse = np.unique(code, return_inverse=True)
+    shared = np.bincount(inverse)
+    total = np.bincount(inverse, weights=w)
+    return keys, shared, total
 
 
 def compare(documents: list[Document], skeleton: np.ndarray, settings: CodeSettings | None = None,
             group: str = "") -> GroupResult:
     """Rank the pairs of ``documents`` (of different owners) by shared distinctive code."""
     settings = settings or CodeSettings()
-    common = common_kgrams(documents, settings)
+    values, counts, n_owners = owner_counts(documents)
+    limit = max(settings.common_min, settings.common_fraction * n_owners)
+    common = values[counts > limit]
     ignored = np.union1d(skeleton, common) if len(common) else np.asarray(skeleton, dtype=np.uint64)
-    owners = sorted({d.owner for d in documents})
-    owner_pairs = len(owners) * (len(owners) - 1) // 2
+    owner_pairs = n_owners * (n_owners - 1) // 2
     distinct = [_minus(d.fingerprints, ignored) for d in documents]
     sizes = np.array([len(f) for f in distinct], dtype=np.int64)
     result = GroupResult(group, documents, [], owner_pairs, ignored, len(common),
@@ -107,35 +145,43 @@ def compare(documents: list[Document], skeleton: np.ndarray, settings: CodeSetti
         return result
     hashes = np.concatenate(distinct)
     doc_of = np.repeat(np.arange(len(documents)), sizes)
+    # rarer code weighs more: log((owners + 1) / owners that have it), as in tf-idf
+    df = counts[np.searchsorted(values, hashes)]
+    weight = np.log((n_owners + 1) / df)
+    mass = np.bincount(doc_of, weights=weight, minlength=len(documents))
     order = np.argsort(hashes, kind="stable")
-    hashes, doc_of = hashes[order], doc_of[order]
-    bounds = np.flatnonzero(np.diff(hashes)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [len(hashes)]])
-    counts: dict[tuple[int, int], int] = defaultdict(int)
-    owner_of = [d.owner for d in documents]
-    for s, e in zip(starts[ends - starts > 1], ends[ends - starts > 1], strict=True):
-        members = doc_of[s:e]
-        for x in range(len(members)):
-            i = int(members[x])
-            for y in range(x + 1, len(members)):
-                j = int(members[y])
-                if owner_of[i] != owner_of[j]:
-                    counts[(i, j) if i < j else (j, i)] += 1
-    best: dict[tuple[str, str], CodePair] = {}
-    for (i, j), shared in counts.items():
-        small = int(min(sizes[i], sizes[j]))
-        score = shared / small if small else 0.0
-        jaccard = shared / float(sizes[i] + sizes[j] - shared)
+    hashes, doc_of, weight = hashes[order], doc_of[order], weight[order]
+    cut = np.flatnonzero(np.diff(hashes)) + 1
+    bounds = (np.concatenate([[0], cut]), np.concatenate([cut, [len(hashes)]]))
+    keys, shared, total = _pair_sums(doc_of, weight, bounds, len(documents))
+    i_of, j_of = keys // len(documents), keys % len(documents)
+    owner_index = {o: n for n, o in enumerate(sorted({d.owner for d in documents}))}
+    owner = np.array([owner_index[d.owner] for d in documents])
+    keep = owner[i_of] != owner[j_of]
+    i_of, j_of, shared, total = i_of[keep], j_of[keep], shared[keep], total[keep]
+    smaller = np.minimum(mass[i_of], mass[j_of])
+    score = np.where(smaller > 0, total / np.where(smaller > 0, smaller, 1), 0.0)
+    score = np.minimum(score, 1.0)
+    # one score per pair of owners: their most similar documents
+    pair_owner = np.minimum(owner[i_of], owner[j_of]) * len(owner_index) + np.maximum(owner[i_of], owner[j_of])
+    best = np.lexsort((-shared, -score, pair_owner))
+    first = np.concatenate([[True], np.diff(pair_owner[best]) != 0]) if len(best) else np.zeros(0, bool)
+    chosen = best[first]
+    result.scores = score[chosen]
+    result.flagged = (score[chosen] >= settings.threshold) & (shared[chosen] >= settings.min_shared)
+    listed = chosen[(score[chosen] >= settings.floor) | result.flagged]
+    pairs = []
+    for n in listed:
+        i, j = int(i_of[n]), int(j_of[n])
         a, b = documents[i], documents[j]
         if (a.owner, a.key) > (b.owner, b.key):
             a, b, i, j = b, a, j, i
-        pair = CodePair(group, a, b, shared, int(sizes[i]), int(sizes[j]), score, jaccard,
-                        flagged=score >= settings.threshold and shared >= settings.min_shared)
-        key = (a.owner, b.owner)
-        if key not in best or (pair.score, pair.shared) > (best[key].score, best[key].shared):
-            best[key] = pair
-    result.pairs = sorted(best.values(), key=lambda p: (-p.score, -p.shared, p.a.owner, p.b.owner))
+        common_n = int(shared[n])
+        pairs.append(CodePair(group, a, b, common_n, int(sizes[i]), int(sizes[j]), float(score[n]),
+                              common_n / float(sizes[i] + sizes[j] - common_n),
+                              flagged=bool(score[n] >= settings.threshold and common_n >= settings.min_shared)))
+    # (the same rule as result.flagged, on the same numbers)
+    result.pairs = sorted(pairs, key=lambda p: (-p.score, -p.shared, p.a.owner, p.b.owner))
     return result
 
 

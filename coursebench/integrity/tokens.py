@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 _KEEP = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(
     name for name in dir(builtins) if not name.startswith("_"))
-_SKIP = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.TYPE_COMMENT})
+_SKIP = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER, tokenize.TYPE_COMMENT,
+                   getattr(tokenize, "FSTRING_MIDDLE", -2), getattr(tokenize, "FSTRING_END", -3)})
 _STRUCTURE = {tokenize.NEWLINE: ";", tokenize.INDENT: "{", tokenize.DEDENT: "}"}
 
 
@@ -37,17 +38,31 @@ class Tokens:
     """The normalised symbols of one piece of code and where each came from."""
 
     symbols: list[str]
-    starts: list[int]
-    """Character offset in the source where each symbol's token starts."""
-    ends: list[int]
-    """... and where it ends (exclusive)."""
+    starts: list[tuple[int, int]]
+    """(row, column) where each symbol's token starts, as :mod:`tokenize` says (rows from 1)."""
+    ends: list[tuple[int, int]]
+    """... and where it ends."""
 
     def __len__(self) -> int:
         return len(self.symbols)
 
+    def offsets(self, source: str) -> tuple[list[int], list[int]]:
+        """The character offsets in ``source`` of every symbol's start and end."""
+        line_starts = [0]
+        for line in source.splitlines(keepends=True):
+            line_starts.append(line_starts[-1] + len(line))
+        last = len(line_starts) - 1
+
+        def at(pos: tuple[int, int]) -> int:
+            return min(line_starts[min(pos[0] - 1, last)] + pos[1], len(source))
+
+        return [at(p) for p in self.starts], [at(p) for p in self.ends]
+
 
 def _strip_magics(source: str) -> str:
     """Blank out IPython-only lines, keeping every offset where it was."""
+    if "%" not in source and "!" not in source and "?" not in source:
+        return source
     lines = source.splitlines(keepends=True)
     out = []
     for line in lines:
@@ -60,88 +75,79 @@ def _strip_magics(source: str) -> str:
     return "".join(out)
 
 
+_NAME, _STRING, _NUMBER, _NEWLINE, _ERROR = (tokenize.NAME, tokenize.STRING, tokenize.NUMBER, tokenize.NEWLINE,
+                                             tokenize.ERRORTOKEN)
+_FSTRING_START = getattr(tokenize, "FSTRING_START", -1)
+_OPEN, _CLOSE = frozenset("([{"), frozenset(")]}")
+_STATEMENT_START = frozenset({"", ";", "{", "}"})
+
+
 def normalise(source: str) -> Tokens:
     """The normalised token stream of ``source`` (one notebook cell)."""
-    text = _strip_magics(source)
-    line_starts = [0]
-    for line in text.splitlines(keepends=True):
-        line_starts.append(line_starts[-1] + len(line))
-
-    def offset(pos: tuple[int, int]) -> int:
-        row, col = pos
-        return line_starts[min(row - 1, len(line_starts) - 1)] + col
-
     symbols: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    previous = ""          # the previous kept token's text (for '.', 'def', 'class')
+    starts: list[tuple[int, int]] = []
+    ends: list[tuple[int, int]] = []
+    add_symbol, add_start, add_end = symbols.append, starts.append, ends.append
+    previous = ""          # the previous kept token's text (for '.', 'def', 'class', 'as')
     in_import = False      # inside an import statement
     def_header = False     # between 'def' and its ':' (parameters are the student's names)
     depth = 0              # bracket depth
-    raw = tokenize.generate_tokens(io.StringIO(text).readline)
-    pending_name: tuple[str, int, int] | None = None  # a name whose kind depends on the next token
     imported: set[str] = set()  # names an import line of this cell brought in (`from math import sqrt`)
-
-    def emit(symbol: str, start: int, end: int) -> None:
-        symbols.append(symbol)
-        starts.append(start)
-        ends.append(end)
-
-    def flush(next_text: str) -> None:
-        nonlocal pending_name
-        if pending_name is None:
-            return
-        name, start, end = pending_name
-        pending_name = None
-        # keyword argument of a call: f(x, axis=0) keeps 'axis'
-        is_kwarg = depth > 0 and next_text == "=" and not def_header and symbols and symbols[-1] in ("(", ",")
-        emit(name if is_kwarg else "V", start, end)
-
+    pending = None         # a name whose kind depends on the next token (a keyword argument?)
     try:
-        for tok in raw:
-            kind, string = tok.type, tok.string
-            if kind in _SKIP or (kind == tokenize.ERRORTOKEN and not string.strip()):
+        for kind, string, start, end, _line in tokenize.generate_tokens(io.StringIO(_strip_magics(source)).readline):
+            if kind in _SKIP or (kind == _ERROR and not string.strip()):
                 continue
-            flush(string)
-            start, end = offset(tok.start), offset(tok.end)
-            if kind in _STRUCTURE:
-                emit(_STRUCTURE[kind], start, end)
-                if kind == tokenize.NEWLINE:
-                    in_import = def_header = False
-                    depth = 0
-                previous = _STRUCTURE[kind]
-                continue
-            if kind == tokenize.NAME:
-                if string in ("import", "from") and previous in ("", ";", "{", "}"):
-                    in_import = True
+            if pending is not None:
+                # keyword argument of a call, f(x, axis=0), keeps 'axis'
+                keep = (string == "=" and depth > 0 and not def_header and len(symbols) > 0
+                        and symbols[-1] in ("(", ","))
+                add_symbol(pending[0] if keep else "V")
+                add_start(pending[1])
+                add_end(pending[2])
+                pending = None
+            if kind == _NAME:
                 if in_import and previous != "as":
                     imported.add(string)
-                    emit(string, start, end)
-                elif string in _KEEP or string in imported or previous == ".":
-                    emit(string, start, end)
+                    add_symbol(string)
+                elif string in _KEEP or previous == "." or string in imported:
+                    if string in ("import", "from") and previous in _STATEMENT_START:
+                        in_import = True
+                    add_symbol(string)
                 elif previous == "def":
-                    emit("F", start, end)
+                    add_symbol("F")
                     def_header = True
                 elif previous == "class":
-                    emit("C", start, end)
+                    add_symbol("C")
                 else:
-                    pending_name = (string, start, end)
-                previous = string
-                continue
-            if kind == tokenize.STRING or kind == getattr(tokenize, "FSTRING_START", -1):
-                emit("S", start, end)
-            elif kind == tokenize.NUMBER:
-                emit("N", start, end)
+                    pending = (string, start, end)
+                    previous = string
+                    continue
+            elif kind in _STRUCTURE:
+                string = _STRUCTURE[kind]
+                add_symbol(string)
+                if kind == _NEWLINE:
+                    in_import = def_header = False
+                    depth = 0
+            elif kind == _STRING or kind == _FSTRING_START:
+                add_symbol("S")
+            elif kind == _NUMBER:
+                add_symbol("N")
             else:
-                if string in "([{":
+                if string in _OPEN:
                     depth += 1
-                elif string in ")]}":
+                elif string in _CLOSE:
                     depth = max(0, depth - 1)
                 elif string == ":" and def_header and depth == 0:
                     def_header = False
-                emit(string, start, end)
+                add_symbol(string)
+            add_start(start)
+            add_end(end)
             previous = string
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass  # keep what was read before the error
-    flush("")
+    if pending is not None:
+        add_symbol("V")
+        add_start(pending[1])
+        add_end(pending[2])
     return Tokens(symbols, starts, ends)
