@@ -259,3 +259,42 @@ def grades_table(report, title: str = "Course grades") -> Table:
         table.add_row(*["" if row.get(c) is None else (f"{row[c]:.1f}" if isinstance(row[c], float) else str(row[c]))
                         for c in shown])
     return table
+
+
+@grade.command()
+def integrity(
+    assignment: Annotated[str, typer.Argument(help="Assignment name.")],
+    course_dir: CourseDirOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the report (default: <build>/reports/integrity/<lab>/).", file_okay=False)] = None,
+    threshold: Annotated[float, typer.Option(help="Flag pairs from this score on (0-1).")] = 0.75,
+    student: Annotated[str, typer.Option("--student", help="Only these students (a glob).")] = "*",
+    top: Annotated[int, typer.Option(help="Pairs shown here (all are in the files).")] = 10,
+) -> None:
+    """Which students' notebooks share answer code: ranked pairs, CSV + HTML + figure (evidence, not a verdict)."""
+    from ..integrity.report import write_report
+    from ..integrity.similarity import CodeSettings
+    from .course import open_course_dir
+    from .errors import GradingError
+    from .integrity import default_output, lab_integrity
+
+    try:
+        cd = open_course_dir(course_dir)
+        with err.status(f"comparing the notebooks of {assignment}…"):
+            result = lab_integrity(assignment, course_dir=cd, student=student,
+                                   settings=CodeSettings(threshold=threshold))
+            files = write_report(result.report, out or default_output(cd, assignment))
+    except GradingError as exc:
+        _fail(exc)
+    section = result.report.sections[0]
+    table = Table(title=f"Integrity — {assignment}: most similar pairs", title_justify="left")
+    for column in ("#", "notebook", "student", "student", "score", "shared", "flagged"):
+        table.add_column(column)
+    for row in section.rows[:top]:
+        table.add_row(str(row["rank"]), row["notebook"], row["a"], row["b"], f"{row['score']:.2f}",
+                      str(row["shared"]), "[red]yes[/]" if row["flagged"] else "")
+    console.print(table)
+    for note in result.notes:
+        console.print(f"  [yellow]•[/] {note}", highlight=False)
+    console.print(f"{section.flagged} flagged pair(s) among {len(result.students)} students — worth a look, "
+                  "not a verdict: read the evidence in the report.")
+    console.print(f"  {files.html}\n  {files.figure}\n  " + "\n  ".join(str(p) for p in files.csv), highlight=False)
