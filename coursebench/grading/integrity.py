@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..integrity.fingerprint import Document, all_kgrams, fingerprint_cells
-from ..integrity.report import IntegrityReport, code_section
+from ..integrity.model import IntegrityReport
+from ..integrity.report import code_section
 from ..integrity.similarity import CodeSettings, GroupResult, compare
 from ..integrity.tokens import Tokens, normalise
 from .course import CourseDir, open_course_dir

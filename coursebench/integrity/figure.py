@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .report import IntegrityReport, Plot
+from .model import IntegrityReport, Plot
 
 FLAG = "#c0392b"
 REST = "#7f8c8d"

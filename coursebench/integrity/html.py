@@ -10,7 +10,7 @@ import base64
 from html import escape
 from typing import Any
 
-from .report import NOT_A_VERDICT, IntegrityReport, Section
+from .model import NOT_A_VERDICT, IntegrityReport, Section
 from .similarity import MatchedCells
 
 CSS = """
