@@ -6,10 +6,11 @@
 
 Inside the sandbox the toolkit is not installed (the sandbox sees the virtual
 environment, not the checkout), so every job carries a small ``coursebench`` package
-in its working directory holding just :mod:`coursebench.notebook` and
-:mod:`coursebench.datasets` — the two modules lectures import.  Both import nothing
-else from coursebench.  The Jupyter kernel puts its working directory on ``sys.path``,
-so ``from coursebench.notebook import setup`` finds that copy.
+in its working directory holding just :mod:`coursebench.notebook`,
+:mod:`coursebench.datasets` and :mod:`coursebench.intents` (with its corpus) — the modules
+lectures import.  They import nothing else from coursebench.  The Jupyter kernel puts its
+working directory on ``sys.path``, so ``from coursebench.notebook import setup`` finds
+that copy.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ if TYPE_CHECKING:
     from .execution import ExecutionResult, Job, Limits
 
 LECTURE_PATTERN = re.compile(r"^(\d\d)_([a-z0-9_]+)\.ipynb$")
-RUNTIME_MODULES = ("notebook.py", "datasets.py")
-RUNTIME_INIT = '''"""coursebench lecture runtime: the two modules lecture notebooks import
-(coursebench.notebook, coursebench.datasets), copied in by `coursebench lectures run`.
-The full toolkit is not installed inside the sandbox."""
+RUNTIME_MODULES = ("notebook.py", "datasets.py", "intents.py")
+RUNTIME_DATA = ("data/intents/intents.csv", "data/intents/responses.csv", "data/intents/faq.csv")
+RUNTIME_INIT = '''"""coursebench lecture runtime: the modules lecture notebooks import
+(coursebench.notebook, coursebench.datasets, coursebench.intents and its corpus), copied in
+by `coursebench lectures run`.  The full toolkit is not installed inside the sandbox."""
 '''
 
 
@@ -124,13 +126,17 @@ def select(lectures: Sequence[Lecture], names: Sequence[str]) -> list[Lecture]:
 
 
 def runtime_package(into: str | Path) -> Path:
-    """Write the lecture runtime (``coursebench/{__init__,notebook,datasets}.py``) under
-    ``into`` and return the package directory, ready to be a job's input file."""
+    """Write the lecture runtime (``coursebench/{__init__,notebook,datasets,intents}.py`` and
+    the corpus under ``data/``) under ``into`` and return the package directory, ready to be
+    a job's input file."""
     package = Path(into) / "coursebench"
     package.mkdir(parents=True, exist_ok=True)
     here = Path(__file__).resolve().parent
     for module in RUNTIME_MODULES:
         shutil.copyfile(here / module, package / module)
+    for data in RUNTIME_DATA:  # the help-desk corpus of lecture 13 (coursebench.intents)
+        (package / data).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(here / data, package / data)
     (package / "__init__.py").write_text(RUNTIME_INIT, encoding="utf-8")
     return package
 

@@ -102,15 +102,18 @@ def test_select_by_number_name_topic_and_path():
         select(lectures, ["astrology"])
 
 
-def test_runtime_package_holds_only_the_two_modules(tmp_path):
+def test_runtime_package_holds_only_the_lecture_modules(tmp_path):
     package = runtime_package(tmp_path)
-    assert sorted(p.name for p in package.iterdir()) == ["__init__.py", "datasets.py", "notebook.py"]
+    assert sorted(p.name for p in package.iterdir()) == ["__init__.py", "data", "datasets.py", "intents.py", "notebook.py"]
+    assert sorted(p.name for p in (package / "data" / "intents").iterdir()) == ["faq.csv", "intents.csv", "responses.csv"]
     # Only these files are in the sandbox: the modules must work without the rest of the
     # toolkit (a submodule import like coursebench.execution would fail here).
     code = (
         "import sys; sys.path.insert(0, '.')\n"
         "import coursebench, coursebench.notebook as n, coursebench.datasets as d\n"
         "assert coursebench.__file__.startswith(sys.argv[1]), coursebench.__file__\n"
+        "import coursebench.intents as i\n"
+        "assert i.data_dir().is_relative_to(sys.argv[1]) and len(i.load().intents) == 15\n"
         "print(d.load('iris').source, type(n.setup()).__name__)\n"
     )
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=tmp_path, capture_output=True,
