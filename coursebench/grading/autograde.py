@@ -38,6 +38,7 @@ from . import runs
 from .course import CourseDir, nbgrader_environment, open_course_dir, shared_gradebook_engines
 from .errors import GradingError, UnknownAssignment
 from .intake import make_intake
+from .tampering import EDITED_RE
 
 log = logging.getLogger("coursebench.grading")
 
@@ -109,8 +110,12 @@ def _note(message: str) -> str | None:
     if m := _CHANGED.match(message):
         what, cell = m.group(1), m.group(2)
         if what == "checksum":
-            return f"tampering: locked cell {cell} was edited; restored from the gradebook"
+            # nbgrader compares with the source that still has the hidden tests, so every
+            # test cell with hidden tests "changed"; CheckReleasedCells reports real edits.
+            return None
         return f"tampering: {what} of cell {cell} was changed ({m.group(4)}); restored to {m.group(3)}"
+    if m := EDITED_RE.match(message):
+        return f"tampering: locked cell {m.group(1)} was edited ({m.group(2)}); restored from the gradebook"
     if m := _RESTORED.match(message):
         return f"tampering: metadata '{m.group(1)}' of cell {m.group(2)} was changed ({m.group(4)}); restored"
     if message.startswith("Missing grade cell"):
@@ -295,8 +300,7 @@ class _Driver:
                     if progress:
                         progress(finished, total, plan.result)
 
-            outcome = run_many(submissions(), workers=workers, progress=on_result, cluster=cluster,
-                               description=f"Autograding {self.assignment}")
+            outcome = run_many(submissions(), workers=workers, progress=on_result, cluster=cluster)
             if outcome:
                 for (plan, notebook), result in zip(owners, outcome, strict=False):
                     if not plan.done:

@@ -9,7 +9,10 @@ preprocessor lists exactly as configured, with two changes:
 - ``Execute`` is taken out of the autograde list; the notebooks run instead in
   :func:`coursebench.execution.run_many` (see :mod:`.autograde`), between the two passes;
 - sanitizing starts with :class:`RestoreCellMetadata` (nbgrader flags edited by the
-  student are restored from the gradebook, and reported).
+  student are restored from the gradebook, and reported), and
+  :class:`~.tampering.CheckReleasedCells` runs just before ``OverwriteCells``: a locked
+  cell is reported as edited only when it differs from the version the student was
+  given (nbgrader compares it with the version *with* the hidden tests).
 
 Work happens in private directories so that nothing half-done is ever visible to
 nbgrader or to a rerun: ``autograded/.coursebench/intake/<student>/<assignment>`` (a safe
@@ -26,7 +29,9 @@ from typing import Any
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor, OverwriteCells
+
+from .tampering import CheckReleasedCells
 
 PRIVATE = ".coursebench"
 
@@ -83,6 +88,11 @@ class RestoreCellMetadata(NbGraderPreprocessor):
         return cell, resources
 
 
+def _is(pp: Any, kind: type) -> bool:
+    """Whether a configured preprocessor (a class or an instance) is a ``kind``."""
+    return (isinstance(pp, type) and issubclass(pp, kind)) or isinstance(pp, kind)
+
+
 class SandboxedAutograde(Autograde):
     """``Autograde`` whose steps are driven one by one by :mod:`.autograde`."""
 
@@ -111,11 +121,11 @@ class SandboxedAutograde(Autograde):
         self.exporter._preprocessors = []
         if self._sanitizing:
             preprocessors = [RestoreCellMetadata, *self.sanitize_preprocessors]
+            overwrite = next((i for i, pp in enumerate(preprocessors) if _is(pp, OverwriteCells)), None)
+            if overwrite is not None:  # the real edits, before OverwriteCells restores them all
+                preprocessors.insert(overwrite, CheckReleasedCells)
         else:
-            preprocessors = [
-                pp for pp in self.autograde_preprocessors
-                if not (isinstance(pp, type) and issubclass(pp, Execute)) and not isinstance(pp, Execute)
-            ]
+            preprocessors = [pp for pp in self.autograde_preprocessors if not _is(pp, Execute)]
         for pp in preprocessors:
             self.exporter.register_preprocessor(pp)
 
