@@ -120,7 +120,7 @@ def result_table(results, title: str = "Results") -> Table:
             cell,
             f"{r.wall_time:.1f}s",
             format_size(r.peak_memory),
-            r.backend,
+            r.backend + ("" if r.sandboxed else " [yellow](not sandboxed)[/]"),
             (message or "")[:160],
         )
     return table
@@ -173,6 +173,8 @@ def run_cmd(
     workers: Annotated[int | None, typer.Option(help="Notebooks run at once (default: CPU cores).")] = None,
     cluster: Annotated[str | None, typer.Option(help="Run on a Dask scheduler, e.g. tcp://host:8786.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result object per notebook.")] = False,
+    trusted: Annotated[bool, typer.Option(
+        "--trusted-notebooks", help="These are your own notebooks: allow --backend subprocess (no isolation).")] = False,
 ) -> None:
     """Run notebooks with papermill inside a sandbox, in parallel, with limits.
 
@@ -193,17 +195,20 @@ def run_cmd(
 
         if cluster is not None:  # each Dask worker resolves the backend itself
             if backend != "auto" and backend not in known_backends():
-                resolve(backend)  # raises UnknownBackend with the known names
+                resolve(backend, trusted=trusted)  # raises UnknownBackend with the known names
             chosen, why = backend, f"running on the Dask cluster at {cluster} (backend {backend} on each worker)"
         else:
-            chosen, why = resolve(backend)
+            chosen, why = resolve(backend, trusted=trusted)
     except ExecutionError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
     if not as_json:
         err.print(f"[dim]{why}[/]")
     if chosen == "subprocess":
-        err.print("[yellow]warning:[/] the subprocess backend does not isolate notebooks; trusted notebooks only.")
+        err.print("[yellow]warning:[/] not sandboxed: the subprocess backend does not isolate notebooks; "
+                  "trusted notebooks only.")
     warnings.filterwarnings("ignore", category=UserWarning, module="coursebench")
     jobs = []
     many = len(notebooks) > 1 or (output is not None and output.suffix != ".ipynb")
@@ -214,7 +219,7 @@ def run_cmd(
             out = output / f"{nb.stem}.ipynb"
         else:
             out = output
-        jobs.append(Job(notebook=nb, parameters=params, limits=limits, backend=chosen, output=out))
+        jobs.append(Job(notebook=nb, parameters=params, limits=limits, backend=chosen, output=out, trusted=trusted))
     from .cli_progress import progress_bar
 
     label = "Running notebooks" if cluster is None else "Running notebooks on the cluster"

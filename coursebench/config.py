@@ -48,6 +48,8 @@ class ExecutionSettings(_Model):
     """Defaults for every notebook run (overridable per assignment/competition/CLI)."""
 
     backend: str = "auto"
+    trusted_notebooks: bool = Field(False, description="allow backend = subprocess (no isolation): "
+                                    "only for notebooks you wrote, never for students' work")
     workers: int = Field(0, ge=0, description="0: one per CPU core")
     timeout: float = Field(600.0, gt=0)
     cell_timeout: float | None = Field(None, gt=0)

@@ -7,7 +7,14 @@
 """
 
 from .backends import Outcome, availability, known_backends, resolve
-from .errors import BackendUnavailable, ExecutionError, NotebookInputError, UnknownBackend
+from .errors import (
+    BackendUnavailable,
+    ExecutionError,
+    NoSandbox,
+    NotebookInputError,
+    TrustRequired,
+    UnknownBackend,
+)
 from .gpus import GPUSlots, detect_gpus
 from .job import Job, JobGroup
 from .limits import Limits, format_size, parse_size
@@ -25,9 +32,11 @@ __all__ = [
     "Job",
     "JobGroup",
     "Limits",
+    "NoSandbox",
     "NotebookInputError",
     "Outcome",
     "ProgressCallback",
+    "TrustRequired",
     "UnknownBackend",
     "availability",
     "detect_gpus",

@@ -58,6 +58,9 @@ class Job:
     kernel_name: str = "python3"
     keep: bool = False
     """Keep the job directory after the run (for debugging)."""
+    trusted: bool = False
+    """You wrote this notebook (a lecture, your own analysis): it may run on a backend that
+    does not isolate (``subprocess``).  Students' work is never trusted."""
 
     def display_name(self) -> str:
         if self.name:
@@ -102,6 +105,11 @@ class JobGroup:
     @property
     def backend(self) -> str:
         return self.jobs[0].backend
+
+    @property
+    def trusted(self) -> bool:
+        """Trusted only when every notebook of the group is."""
+        return all(job.trusted for job in self.jobs)
 
 
 @dataclass
@@ -268,7 +276,7 @@ def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
         shutil.rmtree(path, ignore_errors=True)
         raise
     dummy = Job(notebook=members[0][2], limits=sandbox, name=group.display_name(),
-                backend=first.backend, kernel_name=first.kernel_name, keep=first.keep)
+                backend=first.backend, kernel_name=first.kernel_name, keep=first.keep, trusted=group.trusted)
     return JobDir(path=path, job=dummy, limits=sandbox, notebook=members[0][2], members=members)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import backends
-from .errors import ExecutionError, NotebookInputError
+from .errors import ExecutionError, NoSandbox, NotebookInputError, TrustRequired
 from .gpus import GPUSlots, detect_gpus
 from .job import Job, JobDir, job_root, load_notebook, prepare
 from .limits import Limits
@@ -127,6 +127,7 @@ def make_wire(job: Job) -> Wire:
         "collect": list(job.collect),
         "files": [name for name, _ in files],
         "keep": job.keep,
+        "trusted": job.trusted,
     }
     return Wire(spec=spec_data, files=files, notebook=nb)
 
@@ -262,7 +263,9 @@ def _run_spec(spec: dict[str, Any], blobs: list[bytes], cancel: threading.Event,
         return early("killed", f"the client speaks wire version {spec.get('version')}, this worker "
                                f"{WIRE_VERSION}; install the same coursebench on both", True)
     try:
-        backend_name, why = backends.resolve(spec["backend"])
+        backend_name, why = backends.resolve(spec["backend"], trusted=bool(spec.get("trusted")))
+    except (NoSandbox, TrustRequired) as exc:  # fail closed: not run, and not the notebook's fault
+        return early("killed", f"not run on worker {meta['worker']}: {exc}", True)
     except Exception as exc:
         return early("invalid", f"on worker {meta['worker']}: {exc}")
     log.info("%s on %s: %s", spec["name"], meta["worker"], why)
@@ -275,6 +278,7 @@ def _run_spec(spec: dict[str, Any], blobs: list[bytes], cancel: threading.Event,
         backend=backend_name,
         kernel_name=spec["kernel_name"],
         keep=bool(spec.get("keep")),
+        trusted=bool(spec.get("trusted")),
     )
     try:
         jobdir = prepare(job)

@@ -76,6 +76,15 @@ class ExecutionResult:
     notebook_trusted: bool = True
     """False when the notebook came from the sandbox's autosave after a hard kill
     (the worker could not deliver it): outputs are shown but are student-writable."""
+    sandboxed: bool = True
+    """False when the notebook ran without isolation (the ``subprocess`` backend, for
+    trusted notebooks only).  Set from ``backend``: a result cannot claim otherwise."""
+
+    def __post_init__(self) -> None:
+        if self.backend:
+            from .backends import is_isolated
+
+            self.sandboxed = self.sandboxed and is_isolated(self.backend)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +94,7 @@ class ExecutionResult:
         """One line for people: what happened and where."""
         if self.status == "ok":
             text = f"{self.name}: ok in {self.wall_time:.1f}s"
+            text += " (not sandboxed)" if not self.sandboxed else ""
             return text + (" (output truncated)" if self.output_truncated else "")
         where = f" in {cell_label(self.notebook, self.failed_cell)}" if self.failed_cell is not None else ""
         if self.status == "error" and self.ename:

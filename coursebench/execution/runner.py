@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import backends
-from .errors import NotebookInputError
+from .errors import NoSandbox, NotebookInputError, TrustRequired
 from .job import Job, JobDir, JobGroup, prepare, prepare_group
 from .limits import Limits, format_size
 from .result import ExecutionResult, cell_label, validate_result
@@ -32,11 +32,14 @@ def run_notebook(
     name: str | None = None,
     collect: tuple[str, ...] = (),
     artifacts_dir: str | Path | None = None,
+    trusted: bool = False,
 ) -> ExecutionResult:
     """Run ``notebook`` with papermill inside a sandbox and return what happened.
 
     Never raises for a problem with the notebook itself: a notebook that cannot run
-    comes back with ``status="invalid"`` and a message saying why.
+    comes back with ``status="invalid"`` and a message saying why.  With no sandbox
+    usable, or ``backend="subprocess"`` without ``trusted=True``, nothing runs: the
+    result is an infrastructure failure saying what to do (see :func:`refused`).
     """
     job = Job(
         notebook=notebook,
@@ -48,6 +51,7 @@ def run_notebook(
         collect=collect,
         artifacts_dir=artifacts_dir,
         backend=backend,
+        trusted=trusted,
     )
     return run_job(job)
 
@@ -62,7 +66,9 @@ def run_job(
     name = job.display_name()
     started = time.monotonic()
     try:
-        backend_name, why = backends.resolve(job.backend)
+        backend_name, why = backends.resolve(job.backend, trusted=job.trusted)
+    except (NoSandbox, TrustRequired) as exc:
+        return refused(name, exc)
     except Exception as exc:
         return ExecutionResult(name=name, status="invalid", message=str(exc))
     log.info("%s: %s", name, why)
@@ -92,7 +98,9 @@ def run_group(
     started = time.monotonic()
     count = len(group.jobs)
     try:
-        backend_name, why = backends.resolve(group.backend)
+        backend_name, why = backends.resolve(group.backend, trusted=group.trusted)
+    except (NoSandbox, TrustRequired) as exc:
+        return [refused(j.display_name(), exc) for j in group.jobs]
     except Exception as exc:
         return [ExecutionResult(name=j.display_name(), status="invalid", message=str(exc)) for j in group.jobs]
     log.info("%s: %s", group.display_name(), why)
@@ -122,6 +130,12 @@ def run_group(
         return [r for r in results if r is not None]
     finally:
         jobdir.cleanup()
+
+
+def refused(name: str, exc: NoSandbox | TrustRequired) -> ExecutionResult:
+    """The result of a job that was not run because nothing could isolate it (fail
+    closed): not the notebook's fault, so an infrastructure failure, with the fix."""
+    return ExecutionResult(name=name, status="killed", message=f"not run: {exc}", infrastructure_failure=True)
 
 
 def interpret(jobdir: JobDir, outcome: backends.Outcome, *, name: str, backend: str) -> ExecutionResult:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..execution import Job, JobGroup, Limits, run_many
-from . import runs
+from . import provenance, runs
 from .course import CourseDir, nbgrader_environment, open_course_dir, shared_gradebook_engines
 from .errors import GradingError, UnknownAssignment
 from .intake import make_intake
@@ -62,6 +62,9 @@ class SubmissionResult:
     """Tampering restored, renamed or unreadable notebooks, ignored files..."""
     notebooks: dict[str, str] = field(default_factory=dict)
     """Notebook → its own status."""
+    sandboxed: bool = True
+    """False when its notebooks ran without isolation (the subprocess backend, trusted
+    notebooks only): the summary and ``grade report`` mark it "not sandboxed"."""
 
     @property
     def final_score(self) -> float | None:
@@ -173,8 +176,15 @@ def autograde(
     cluster: str | None = None,
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
+    trusted: bool = False,
 ) -> AutogradeReport:
-    """Autograde ``assignment``'s submissions; see the module docstring."""
+    """Autograde ``assignment``'s submissions; see the module docstring.
+
+    Never without isolation: with no sandbox usable this raises
+    :class:`~coursebench.execution.NoSandbox` (what to install) before anything runs;
+    ``backend="subprocess"`` needs ``trusted=True`` (else
+    :class:`~coursebench.execution.TrustRequired`), and its grades say "not sandboxed".
+    """
     from nbgrader.converters.base import NbGraderException
 
     from ..execution import resolve
@@ -184,7 +194,7 @@ def autograde(
     cd.check_assignment(assignment)
     started = time.monotonic()
     limits = limits or default_limits(cd, assignment)
-    chosen, _ = resolve(backend) if cluster is None else (backend, "")
+    chosen, _ = resolve(backend, trusted=trusted) if cluster is None else (backend, "")
     with nbgrader_environment(), shared_gradebook_engines(), warnings.catch_warnings():
         # nbgrader's gradebook code trips SQLAlchemy's autoflush warnings; they are noise.
         warnings.filterwarnings("ignore", module="nbgrader")
@@ -203,7 +213,7 @@ def autograde(
         os.chdir(coursedir.root)  # nbgrader resolves config paths (e.g. the header) from here
         try:
             converter.setup()
-            driver = _Driver(cd, converter, assignment, expected, force)
+            driver = _Driver(cd, converter, assignment, expected, force, trusted=trusted)
             results = driver.run(limits, workers, chosen, cluster, progress)
         except NbGraderException as exc:
             raise GradingError(str(exc), assignment=assignment) from None
@@ -213,8 +223,10 @@ def autograde(
 
 
 class _Driver:
-    def __init__(self, cd: CourseDir, conv: Any, assignment: str, expected: list[str], force: bool) -> None:
+    def __init__(self, cd: CourseDir, conv: Any, assignment: str, expected: list[str], force: bool,
+                 *, trusted: bool = False) -> None:
         self.cd, self.conv, self.assignment, self.expected, self.force = cd, conv, assignment, expected, force
+        self.trusted = trusted
         self.coursedir = conv.coursedir
         self.capture = _Capture()
         conv.log.addHandler(self.capture)
@@ -372,7 +384,7 @@ class _Driver:
             files = [(str(p), str(p.relative_to(staging))) for p in sorted(staging.rglob("*"))
                      if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb"]
             jobs.append(Job(notebook=runs.for_sandbox(nb), limits=limits, files=files, backend=backend,
-                            name=f"{student}/{self.assignment}/{notebook}"))
+                            name=f"{student}/{self.assignment}/{notebook}", trusted=self.trusted))
             owners.append((plan, notebook))
             plan.pending.add(notebook)
         shutil.rmtree(intake, ignore_errors=True)
@@ -410,6 +422,7 @@ class _Driver:
                     messages.append(f"{notebook}: 0 points for {', '.join(merged.unfinished_grade_cells)} (did not finish)")
                 nbformat.write(merged.notebook, str(staged))
                 self.conv.grade(str(staged))
+            self._provenance(plan)
             self.conv.set_permissions(self.assignment, plan.student)
             self._publish(plan)
             self.conv.run_post_convert_hook()
@@ -422,6 +435,17 @@ class _Driver:
             log.exception("finalizing %s failed", plan.student)
             self._failed(plan, exc)
         plan.done = True
+
+    def _provenance(self, plan: _Plan) -> None:
+        """Record (for ``grade report``) whether the grades just written came from a sandbox."""
+        ran = [r for r in plan.runs.values() if r is not None]
+        result = plan.result
+        result.sandboxed = all(r.sandboxed for r in ran)
+        provenance.record(self.cd, provenance.RunRecord(plan.student, self.assignment,
+                                                        ran[0].backend if ran else "", result.sandboxed))
+        if not result.sandboxed:
+            result.notes.append(f"not sandboxed: graded on the {ran[0].backend} backend, without isolation "
+                                "(trusted notebooks only)")
 
     def _publish(self, plan: _Plan) -> None:
         dest = plan.dest
@@ -450,6 +474,7 @@ class _Driver:
     def existing(self, student: str) -> SubmissionResult:
         result = SubmissionResult(student, self.assignment, "skipped",
                                   message="already graded (--force regrades)")
+        result.sandboxed = student not in provenance.not_sandboxed(self.cd, self.assignment)
         try:
             self._scores(result)
         except Exception as exc:  # a gradebook problem must not hide the others

@@ -37,7 +37,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/] {exc}")
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/] {escape(str(exc))}")
     raise typer.Exit(2)
 
 
@@ -110,8 +112,11 @@ def autograde(
     timeout: Annotated[float | None, typer.Option(help="Seconds per notebook (default: course.toml).")] = None,
     cell_timeout: Annotated[float | None, typer.Option(help="Seconds per cell.")] = None,
     memory: Annotated[str | None, typer.Option(help="Memory per notebook, e.g. 1G.")] = None,
+    trusted: Annotated[bool, typer.Option(
+        "--trusted-notebooks", help="Allow --backend subprocess (NO isolation): never for students' work.")] = False,
 ) -> None:
     """Autograde submissions: nbgrader's sanitize and gradebook steps, execution in the sandbox."""
+    from ..errors import CoursebenchError
     from .autograde import autograde as do_autograde
     from .autograde import default_limits
     from .course import open_course_dir
@@ -126,14 +131,15 @@ def autograde(
         settings = cd.course.execution if cd.course is not None else None
         chosen_backend = backend or (settings.backend if settings else "auto")
         chosen_workers = workers if workers is not None else (settings.workers if settings and settings.workers else None)
+        trusted = trusted or bool(settings and settings.trusted_notebooks)
     except (GradingError, ValueError) as exc:
         _fail(exc)
     bar = _Bar(assignment) if sys.stderr.isatty() else None
     try:
         report = do_autograde(assignment, course_dir=cd, student=student, force=force, workers=chosen_workers,
                               backend=chosen_backend, cluster=cluster, limits=limits,
-                              progress=bar.update if bar else None)
-    except GradingError as exc:
+                              progress=bar.update if bar else None, trusted=trusted)
+    except CoursebenchError as exc:  # a grading problem, or no sandbox to grade in (fail closed)
         _fail(exc)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/]: the submissions graded so far are saved; "
@@ -150,7 +156,9 @@ def autograde(
     for r in report.results:
         counts[r.status] = counts.get(r.status, 0) + 1
     console.print(f"[dim]{report.assignment}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-                  + f" in {report.wall_time:.1f} s ({report.backend} sandbox)[/]")
+                  + f" in {report.wall_time:.1f} s ("
+                  + (f"{report.backend} sandbox" if all(r.sandboxed for r in report.results)
+                     else f"[yellow]NOT SANDBOXED[/]: {report.backend}") + ")[/]")
     raise typer.Exit(1 if any(r.status == "error" for r in report.results) else 0)
 
 
@@ -166,7 +174,8 @@ def summary_table(report) -> Table:
             if r.late_penalty:
                 score += f" (late −{r.late_penalty:g})"
         time = f"{r.wall_time:.1f}s" if r.status != "skipped" else ""
-        table.add_row(r.student, score, f"[{STYLE.get(r.status, '')}]{r.status}[/]", time, r.message[:300])
+        status = f"[{STYLE.get(r.status, '')}]{r.status}[/]" + ("" if r.sandboxed else " [yellow](not sandboxed)[/]")
+        table.add_row(r.student, score, status, time, r.message[:300])
     return table
 
 
@@ -253,6 +262,7 @@ def grades_table(report, title: str = "Course grades") -> Table:
     """Per-category percentages, the weighted total and the letter, one row per student."""
     table = Table(title=title, title_justify="left")
     shown = ["student_id", "name", *report.weights, "total", "letter"]
+    shown += [c for c in report.columns if c == "not_sandboxed"]
     for column in shown:
         table.add_column(column)
     for row in report.rows:

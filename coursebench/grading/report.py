@@ -25,10 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from ..config import CompetitionRef, Course
+from . import provenance
 from .course import CourseDir, nbgrader_environment, open_course_dir
 from .errors import ReportError
 
 STUDENT_COLUMNS = ("student", "student_id", "id", "user", "username", "participant", "team", "login")
+#: The report's column naming, per student, the grades that came from a run without a
+#: sandbox (only present when there are such grades; see :mod:`.provenance`).
+NOT_SANDBOXED = "not_sandboxed"
 SCORE_COLUMNS = ("private_score", "private", "score", "final_score", "privatescore")
 
 
@@ -188,6 +192,7 @@ def course_grades(
     names = {s.id: s.name for s in course.students}
     percents: dict[str, dict[str, float]] = {}
     items: dict[str, list[str]] = {}
+    unsandboxed: dict[str, list[str]] = {}
     manual = 0
     with nbgrader_environment(), cd.gradebook() as gb:
         from nbgrader.api import MissingEntry
@@ -213,6 +218,12 @@ def course_grades(
                 manual += int(bool(sub.needs_manual_grade))
             percents[a.name] = {s: col.get(s, 0.0) for s in students}
             items.setdefault(a.category, []).append(a.name)
+            for student in provenance.not_sandboxed(cd, a.name):
+                unsandboxed.setdefault(student, []).append(a.name)
+    if unsandboxed:
+        warnings.append(f"not sandboxed: {sum(map(len, unsandboxed.values()))} grade(s) come from runs without "
+                        "isolation (the subprocess backend, trusted notebooks only) — see the not_sandboxed "
+                        "column; regrade them in a sandbox for students' work")
     if manual:
         warnings.append(f"{manual} submission(s) still need manual grading (nbgrader formgrader); "
                         "their ungraded answers count 0")
@@ -254,8 +265,11 @@ def course_grades(
                 total += value * weight / scale
         row["total"] = round(total, 2)
         row["letter"] = letter(total, course.grades.letter_cutoffs)
+        if unsandboxed:
+            row[NOT_SANDBOXED] = ", ".join(sorted(unsandboxed.get(s, [])))
         rows.append(row)
     columns = ["student_id", "name", *[c for cat in items.values() for c in cat], *weights, "total", "letter"]
+    columns += [NOT_SANDBOXED] if unsandboxed else []
     return CourseReport(rows, columns, items, weights, warnings)
 
 
@@ -279,7 +293,7 @@ def write_csv(report: CourseReport, path: Path, *, fmt: str = "generic", course:
     tmp = path.with_name(path.name + ".part")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        graded = [c for c in report.columns if c not in ("student_id", "name")]
+        graded = [c for c in report.columns if c not in ("student_id", "name", NOT_SANDBOXED)]
         if fmt == "canvas":
             # Canvas gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, then
             # one column per graded item ("Points Possible" row gives their maximum).

@@ -36,7 +36,8 @@ def stream_text(result) -> str:
 
 
 def job(name: str, *sources: str, backend: str, limits: Limits = LIMITS, **kw) -> Job:
-    return Job(notebook=nb(*sources), name=name, backend=backend, limits=limits, **kw)
+    """Our own test notebooks: trusted, so that they may run on the subprocess backend too."""
+    return Job(notebook=nb(*sources), name=name, backend=backend, limits=limits, trusted=True, **kw)
 
 
 def test_group_runs_each_notebook_fresh_and_in_order(process_backend, tmp_path):
@@ -148,14 +149,14 @@ def test_the_next_kernel_boots_early_and_a_notebook_cannot_break_it(process_back
 
 def test_invalid_member_is_reported_and_the_rest_run(process_backend):
     group = JobGroup([
-        Job(notebook={"not": "a notebook"}, name="broken", backend=process_backend, limits=LIMITS),
+        Job(notebook={"not": "a notebook"}, name="broken", backend=process_backend, limits=LIMITS, trusted=True),
         job("fine", "print('ok')", backend=process_backend),
     ])
     broken, fine = run_group(group)
     assert broken.status == "invalid" and "not a Jupyter notebook" in broken.message
     assert fine.status == "ok"
-    everything_bad = JobGroup([Job(notebook={"x": 1}, name="a", backend=process_backend),
-                               Job(notebook=tmp_missing(), name="b", backend=process_backend)])
+    everything_bad = JobGroup([Job(notebook={"x": 1}, name="a", backend=process_backend, trusted=True),
+                               Job(notebook=tmp_missing(), name="b", backend=process_backend, trusted=True)])
     a, b = run_group(everything_bad)
     assert a.status == b.status == "invalid"
     assert "no such notebook file" in b.message

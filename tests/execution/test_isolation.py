@@ -92,7 +92,7 @@ def test_forged_answer_is_ignored(process_backend, tmp_path):
         ),
         v4.new_code_cell("raise ValueError('the real outcome')"),
     ]
-    result = run_notebook(nb, limits=Limits(timeout=60), backend=process_backend)
+    result = run_notebook(nb, limits=Limits(timeout=60), backend=process_backend, trusted=True)
     assert result.status == "error"
     assert result.ename == "ValueError"
     assert result.notebook_trusted
@@ -127,7 +127,8 @@ def test_input_files_and_artifacts(process_backend, tmp_path):
         "import os\nos.symlink('/etc/passwd', 'leak.csv')"
     )]
     out = tmp_path / "artifacts"
-    result = run_notebook(nb, files=(data,), collect=("*.csv",), artifacts_dir=out, backend=process_backend)
+    result = run_notebook(nb, files=(data,), collect=("*.csv",), artifacts_dir=out, backend=process_backend,
+                          trusted=True)
     assert result.status == "ok", result.summary()
     assert (out / "predictions.csv").read_text().splitlines()[1] == "1,2,3"
     assert "leak.csv" not in result.artifacts, "links the sandbox made are never followed"
@@ -138,7 +139,7 @@ def test_executed_notebook_written_and_valid(process_backend, tmp_path):
     nb = v4.new_notebook()
     nb.cells = [v4.new_markdown_cell("# 제목"), v4.new_code_cell("print(2 + 2)")]
     out = tmp_path / "deep" / "out.ipynb"
-    result = run_notebook(nb, output=out, backend=process_backend)
+    result = run_notebook(nb, output=out, backend=process_backend, trusted=True)
     assert result.ok and result.output_path == out
     written = nbformat.read(str(out), as_version=4)
     nbformat.validate(written)
@@ -157,7 +158,7 @@ def test_disk_limit_stops_a_notebook_that_fills_the_disk(process_backend, tmp_pa
     nb = v4.new_notebook()
     nb.cells = [v4.new_code_cell("chunk = b'x' * 2**20\nwith open('big.bin', 'wb') as f:\n"
                                  "    for _ in range(10_000):\n        f.write(chunk)\n        f.flush()")]
-    result = run_notebook(nb, limits=Limits(timeout=60, disk="64M"), backend=process_backend)
+    result = run_notebook(nb, limits=Limits(timeout=60, disk="64M"), backend=process_backend, trusted=True)
     assert result.status == "killed" and "disk limit" in result.message, result.summary()
     assert result.wall_time < 30
 
@@ -170,7 +171,7 @@ def test_memory_watcher_without_cgroups(process_backend, tmp_path, monkeypatch):
     nb = v4.new_notebook()
     nb.cells = [v4.new_code_cell("print('start')"),
                 v4.new_code_cell("blocks = []\nwhile True:\n    blocks.append(bytearray(32 * 2**20))")]
-    result = run_notebook(nb, limits=Limits(timeout=60, memory="300M"), backend=process_backend)
+    result = run_notebook(nb, limits=Limits(timeout=60, memory="300M"), backend=process_backend, trusted=True)
     assert result.status == "oom", result.summary()
     assert "memory limit" in result.message
     assert result.peak_memory and result.peak_memory >= 250 * 2**20

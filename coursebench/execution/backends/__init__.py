@@ -2,7 +2,10 @@
 
 A backend takes a prepared job directory and runs ``worker.py`` on it under the job's
 limits, returning an :class:`Outcome`.  Backends register themselves by name; ``"auto"``
-picks the strongest available one.  An unknown name fails with the list of known names.
+picks the strongest available one *that isolates* — never ``subprocess``: with no sandbox
+usable it refuses (:class:`NoSandbox`, with this machine's fixes).  A backend that does
+not isolate runs only trusted notebooks, asked for by name (:class:`TrustRequired`
+otherwise).  An unknown name fails with the list of known names.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
-from ..errors import BackendUnavailable, UnknownBackend
+from ..errors import BackendUnavailable, NoSandbox, TrustRequired, UnknownBackend
 
 if TYPE_CHECKING:
     from ..job import JobDir
@@ -84,27 +87,44 @@ def availability(name: str, *, refresh: bool = False) -> tuple[bool, str]:
     return _AVAILABLE[name]
 
 
-def resolve(name: str = "auto") -> tuple[str, str]:
+def is_isolated(name: str) -> bool:
+    """False for a registered backend that does not isolate notebooks (``subprocess``)."""
+    _load_builtin()
+    cls = _REGISTRY.get(name)
+    return cls is None or cls.isolated
+
+
+def resolve(name: str = "auto", *, trusted: bool = False) -> tuple[str, str]:
     """The backend to use for ``name`` and a sentence saying why.
 
-    ``auto`` picks the strongest available backend.  A named backend that is not
-    available raises :class:`BackendUnavailable` with the reason.
+    ``auto`` picks the strongest available backend that isolates, and raises
+    :class:`NoSandbox` (what is missing, and the commands that fix it here) when there
+    is none: it never falls back to running notebooks unisolated.  A backend that does
+    not isolate (``subprocess``) must be named and ``trusted`` must be True, else
+    :class:`TrustRequired`.  A named backend that is not available raises
+    :class:`BackendUnavailable` with the reason.
     """
     if name != "auto":
+        if not backend_class(name).isolated and not trusted:
+            raise TrustRequired(name)
         ok, why = availability(name)
         if not ok:
             raise BackendUnavailable(name, why)
         return name, f"using the {name} backend ({why})"
-    skipped = []
+    skipped: dict[str, str] = {}
     for candidate in known_backends():
+        if not _REGISTRY[candidate].isolated:
+            continue
         ok, why = availability(candidate)
         if ok:
             note = f"auto picked the {candidate} backend ({why})"
             if skipped:
-                note += "; not available: " + "; ".join(skipped)
+                note += "; not available: " + "; ".join(f"{k}: {v}" for k, v in skipped.items())
             return candidate, note
-        skipped.append(f"{candidate}: {why}")
-    raise BackendUnavailable("auto", "; ".join(skipped))
+        skipped[candidate] = why
+    from .advice import sandbox_fixes
+
+    raise NoSandbox(skipped, sandbox_fixes(skipped))
 
 
 def create(name: str) -> Backend:

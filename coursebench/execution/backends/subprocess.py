@@ -1,9 +1,11 @@
 """The ``subprocess`` backend: no isolation at all.
 
 The notebook runs as the current user with full access to the host's files and network.
-Limits on time and output still hold (memory too, by cgroup or by watching RSS).  Use it
-only for trusted notebooks (e.g. your own lectures) on machines without bubblewrap or
-Docker; every run warns.
+Limits on time and output still hold (memory too, by cgroup or by watching RSS).  It runs
+only jobs marked ``trusted`` (your own lectures, on machines without bubblewrap or
+Docker) and refuses any other (:class:`~coursebench.execution.errors.TrustRequired`),
+whoever calls it; ``auto`` never picks it; every run warns, and its results say
+``sandboxed: false``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import warnings
 from pathlib import Path
 
+from ..errors import TrustRequired
 from ..job import JobDir
 from . import Outcome, register
 from .process import ProcessBackend, python_for_sandbox, sandbox_env
@@ -44,5 +47,7 @@ class SubprocessBackend(ProcessBackend):
         return [exe, str(job.worker), str(job.path)], env, str(job.work)
 
     def run(self, job: JobDir, cancel: threading.Event) -> Outcome:
+        if not job.job.trusted:  # the last line of defence: nothing untrusted runs unisolated
+            raise TrustRequired(self.name)
         warnings.warn(WARNING, NoIsolationWarning, stacklevel=3)
         return super().run(job, cancel)
