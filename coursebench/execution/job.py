@@ -7,6 +7,7 @@ The job directory is all a sandbox sees of the host (besides a read-only runtime
       parameters.json    papermill parameters
       job.json           settings for worker.py (timeouts, output cap, kernel)
       files/             extra input files; the notebook's working directory
+      guard.py           the test guard's source (for a guarded notebook's kernel)
       executed.ipynb     written by papermill as cells finish (autosave)
       result.json        written by the worker at the end (for people)
 
@@ -37,6 +38,9 @@ from .limits import Limits
 NotebookLike = Union[str, os.PathLike, Any]
 FileSpec = Union[str, os.PathLike, tuple[Union[str, os.PathLike], str]]
 WORKER_PATH = Path(__file__).with_name("worker.py")
+#: the test guard's source: copied into every job directory, read by the worker before
+#: anything runs and handed to a guarded kernel on a private pipe (see worker.py)
+GUARD_PATH = Path(__file__).with_name("guard.py")
 
 
 @dataclass
@@ -213,9 +217,11 @@ def prepare(job: Job, limits: Limits | None = None) -> JobDir:
             "output_limit": limits.output,
             "kernel_name": job.kernel_name,
             "start_timeout": min(60.0, limits.timeout),
+            "collect": list(job.collect),
             "id": uuid.uuid4().hex,
         }
         (path / "job.json").write_text(json.dumps(settings))
+        shutil.copyfile(GUARD_PATH, path / GUARD_PATH.name)
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
@@ -267,11 +273,13 @@ def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
                 "cell_timeout": job.limits.cell_timeout,
                 "output_limit": job.limits.output,
                 "start_timeout": min(60.0, job.limits.timeout),
+                "collect": list(job.collect),
                 "name": job.display_name(),
             })
             members.append((index, job, nb))
         settings = {"kernel_name": first.kernel_name, "id": uuid.uuid4().hex, "notebooks": entries}
         (path / "job.json").write_text(json.dumps(settings))
+        shutil.copyfile(GUARD_PATH, path / GUARD_PATH.name)
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise

@@ -10,13 +10,25 @@ This file is deliberately standalone: it imports only the standard library, pape
 and nbclient, so that a sandbox can be given this one file and a Python environment and
 nothing else of coursebench or of the course directory.  Results leave the sandbox only
 as JSON and ``.ipynb``; nothing is pickled.
+
+Everything the worker needs from the job directory (settings, notebooks, parameters, the
+test guard's source) is read before any kernel starts: the kernels share that directory
+and may rewrite it.  A notebook whose metadata asks for ``coursebench.guard = "tests"``
+(autograding) runs in a kernel with the test guard (``guard.py``, shipped to the kernel
+on a private pipe): its nbgrader test cells are run by the guard, and pass or fail by the
+signed verdict the guard writes on its own pipe, never by what the kernel replies or
+prints (see :class:`GuardRun`).
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import sys
 import threading
 import time
@@ -43,6 +55,31 @@ RESULT_VERSION = 1
 AUTOSAVE_SECONDS = 2.0
 ERROR_TAG = "papermill-error-cell-tag"
 INJECTED_TAG = "injected-parameters"
+#: cells tagged ``coursebench-…`` are the harness's, not the student's (not counted in "cell N")
+HARNESS_TAG_PREFIX = "coursebench-"
+GUARD_SOURCE = "guard.py"
+META = "coursebench"
+INVOKE = "__coursebench_test__"
+VERDICT_WAIT = 10.0
+INPUT_SCHEME = "coursebench-input://"
+#: ``python -c BOOT -f CONNECTION_FILE``: a guarded IPython kernel (the same ipykernel_launcher
+#: runs, through guard.main).  The working directory is off sys.path until the guard is in.
+BOOT = (
+    "# coursebench: ipykernel_launcher with the test guard\n"
+    "import os, sys\n"
+    "sys.path[:] = [p for p in sys.path if p not in ('', '.', os.getcwd())]\n"
+    "r, w, d = %d, %d, b''\n"
+    "while True:\n"
+    "    b = os.read(r, 1 << 20)\n"
+    "    if not b:\n"
+    "        break\n"
+    "    d += b\n"
+    "os.close(r)\n"
+    "k, _, s = d.partition(b'\\n')\n"
+    "g = dict(__name__='coursebench_guard')\n"
+    "exec(compile(s, '<coursebench-guard>', 'exec'), g)\n"
+    "g['main'](bytes.fromhex(k.decode()), w)\n"
+)
 TRUNCATION_NOTE = (
     "\n[coursebench: output truncated here. This notebook printed more than {limit}; "
     "print less (e.g. df.head() instead of df) to see everything.]\n"
@@ -95,6 +132,8 @@ class _State:
         # counter that changes with every notebook, so a late kill never hits the next one.
         self.deadline: float | None = None
         self.generation = 0
+        self.guard_link: GuardLink | None = None
+        self.guard: GuardRun | None = None
 
     def next_notebook(self, output_limit: int, deadline: float | None) -> None:
         with self.lock:
@@ -106,6 +145,8 @@ class _State:
             self.timed_out = False
             self.deadline = deadline
             self.generation += 1
+            self.guard_link = None
+            self.guard = None
 
     def notebook_done(self) -> None:
         with self.lock:
@@ -126,6 +167,333 @@ def _message_size(content: dict) -> int:
     if "traceback" in content:
         size += sum(len(line) for line in content["traceback"])
     return size
+
+
+def _is_test_cell(cell) -> bool:
+    """An nbgrader autograder test: a code cell that is graded and is not an answer."""
+    meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _is_locked_code(cell) -> bool:
+    meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+    return cell.get("cell_type") == "code" and bool(meta.get("locked")) and not meta.get("solution")
+
+
+def _parse(source: str):
+    """The AST of a cell, magics (``%…``, ``!…``) blanked out; None when it is not Python."""
+    import ast
+
+    for text in (source, "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                   for line in source.splitlines())):
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+    return None
+
+
+def _imports(tree) -> dict[str, list[list]]:
+    """name → [[module, attribute or None], ...]: what the import statements of a cell bind."""
+    import ast
+
+    out: dict[str, list[list]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                name = a.asname or a.name.split(".")[0]
+                out.setdefault(name, []).append([a.name if a.asname else a.name.split(".")[0], None])
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                if a.name != "*":
+                    out.setdefault(a.asname or a.name, []).append([node.module, a.name])
+    return out
+
+
+class GuardLink:
+    """The worker's end of one kernel's test guard.
+
+    Two pipes: one carries the per-kernel key and the guard's source to the kernel (read
+    and closed by the bootstrap before IPython starts), the other carries the guard's
+    signed verdicts back.  A message counts only if its HMAC checks out with the key and
+    its nonce is one the worker issued for a test cell, once.
+    """
+
+    def __init__(self, source: bytes) -> None:
+        self.key = os.urandom(32)
+        self.cmd_r, cmd_w = os.pipe()
+        self.verdict_r, self.verdict_w = os.pipe()
+        try:
+            import fcntl
+
+            fcntl.fcntl(cmd_w, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (ImportError, AttributeError, OSError):
+            pass
+        data = self.key.hex().encode() + b"\n" + source
+        threading.Thread(target=_write_all, args=(cmd_w, data), daemon=True, name="guard-boot").start()
+        self.cond = threading.Condition()
+        self.expected: set[str] = set()
+        self.verdicts: dict[str, dict] = {}
+        self.loose: list[dict] = []
+        self.ready = False
+        self.invalid = 0
+        self.reader = threading.Thread(target=self._read, daemon=True, name="guard-verdicts")
+
+    def kernel_fds(self) -> tuple[int, int]:
+        return self.cmd_r, self.verdict_w
+
+    def launched(self) -> None:
+        """The kernel has its ends now: drop ours, start listening."""
+        for fd in (self.cmd_r, self.verdict_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.reader.start()
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            try:
+                chunk = os.read(self.verdict_r, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                self._message(line)
+            if len(buf) > 16 << 20:
+                buf = b""
+                with self.cond:
+                    self.invalid += 1
+        with self.cond:
+            self.cond.notify_all()
+
+    def _message(self, line: bytes) -> None:
+        body = None
+        try:
+            outer = json.loads(line)
+            text, mac = outer["v"], outer["mac"]
+            want = hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+            if hmac.compare_digest(want, str(mac)):
+                body = json.loads(text)
+        except Exception:
+            body = None
+        with self.cond:
+            if not isinstance(body, dict):
+                self.invalid += 1
+            elif body.get("ready") is True:
+                self.ready = True
+            elif isinstance(body.get("nonce"), str) and body["nonce"] in self.expected:
+                if body["nonce"] in self.verdicts:
+                    self.invalid += 1
+                else:
+                    self.verdicts[body["nonce"]] = body
+            else:
+                self.loose.append(body)
+            self.cond.notify_all()
+
+    def invocation(self, test: dict) -> str:
+        """The code the kernel is sent instead of the test: the test travels as data,
+        signed, so a changed test is seen as changed."""
+        raw = json.dumps(test).encode()
+        mac = hmac.new(self.key, raw, hashlib.sha256).hexdigest()
+        with self.cond:
+            self.expected.add(test["nonce"])
+        return f"{INVOKE}({base64.b64encode(raw).decode()!r}, {mac!r})"
+
+    def wait(self, nonce: str, timeout: float) -> dict | None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while nonce not in self.verdicts:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self.reader.is_alive():
+                    break
+                self.cond.wait(min(left, 0.5))
+            return self.verdicts.get(nonce)
+
+    def take_loose(self) -> tuple[list[dict], int]:
+        with self.cond:
+            loose, self.loose = self.loose, []
+            return loose, self.invalid
+
+    def close(self) -> None:
+        try:
+            os.close(self.verdict_r)
+        except OSError:
+            pass
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class GuardRun:
+    """One guarded notebook run: sends each test cell through the guard, and writes the
+    trusted verdict into the executed notebook — the test cell's outputs (an error output
+    for a failed test, whatever the kernel said; the guard's value for a passed one) and
+    ``metadata.coursebench`` (``verdict``: pass / fail / missing, ``review`` notes)."""
+
+    def __init__(self, link: GuardLink, nb) -> None:
+        self.link, self.nb = link, nb
+        self.pending: dict[int, tuple[str, str]] = {}
+        self.notes: list[str] = []
+        self.seen_notes: set[str] = set()
+        self.tampered: str | None = None
+        self.invalid_seen = 0
+        self.aliases: dict[str, list[list]] = {}
+        for cell in nb.cells:
+            if cell.get("cell_type") == "code":
+                tree = _parse(cell.source)
+                if tree is not None:
+                    for name, targets in _imports(tree).items():
+                        self.aliases.setdefault(name, []).extend(t for t in targets if t not in self.aliases[name])
+
+    def _protected(self, index: int) -> dict[str, str]:
+        """Functions and classes the locked cells (and earlier tests) before ``index`` define."""
+        import ast
+
+        out: dict[str, str] = {}
+        for cell in self.nb.cells[:index]:
+            if _is_locked_code(cell) or _is_test_cell(cell):
+                tree = _parse(cell.source)
+                for node in getattr(tree, "body", []):
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        out[node.name] = cell.source
+        return out
+
+    def before(self, cell, cell_index: int, **_: object) -> None:
+        if not _is_test_cell(cell) or not cell.source.strip():
+            return
+        source = cell.source
+        test = {
+            "nonce": secrets.token_hex(16),
+            "source": source,
+            "aliases": {k: v for k, v in self.aliases.items() if k in source},
+            "protected": {k: v for k, v in self._protected(cell_index).items() if k in source},
+        }
+        self.pending[cell_index] = (test["nonce"], source)
+        cell.source = self.link.invocation(test)
+
+    def sent(self, cell, cell_index: int, **_: object) -> None:
+        if cell_index in self.pending:
+            cell.source = self.pending[cell_index][1]
+
+    def executed(self, cell, cell_index: int, execute_reply=None, **_: object) -> None:
+        if cell_index not in self.pending:
+            return
+        nonce, source = self.pending.pop(cell_index)
+        cell.source = source
+        verdict = self.link.wait(nonce, VERDICT_WAIT)
+        self.apply(cell, cell_index, verdict, replied=execute_reply is not None)
+
+    def _label(self, cell, cell_index: int) -> str:
+        gid = ((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id")
+        where = _cell_name(self.nb, cell_index)
+        return f"test {gid} ({where})" if gid else f"the test in {where}"
+
+    def _note(self, what: str, when: str, label: str) -> str:
+        phrase = {"during": f"while {label} ran", "between": f"before {label}"}.get(when, f"before {label}")
+        note = f"needs review: {what} {phrase}"
+        if what not in self.seen_notes:
+            self.seen_notes.add(what)
+            self.notes.append(note)
+        return note
+
+    def apply(self, cell, cell_index: int, verdict: dict | None, *, replied: bool, why: str = "") -> None:
+        from nbformat import v4
+
+        label = self._label(cell, cell_index)
+        loose, invalid = self.link.take_loose()
+        findings = [f for body in loose for f in (body.get("findings") or []) if isinstance(f, dict)]
+        if verdict is not None:
+            findings += [f for f in verdict.get("findings") or [] if isinstance(f, dict)]
+        if any(body.get("grader_error") for body in loose) and verdict is None:
+            why = why or "the grader's guard failed on this test: " + str(loose[0].get("grader_error"))
+        if invalid > self.invalid_seen:
+            findings.append({"what": "wrote to the grader's private verdict channel", "when": "before"})
+            self.invalid_seen = invalid
+        outputs = list(cell.get("outputs") or [])
+        if any(o.get("output_type") == "execute_result" for o in outputs):
+            findings.append({"what": "sent its own execute_result message into the test cell (a fake result)",
+                             "when": "during"})
+        if verdict is None and replied and not why:
+            findings.append({"what": "kept the test from reaching the grader (the kernel ran something else "
+                                     "when asked to run it)", "when": "during"})
+        notes = [self._note(str(f.get("what"))[:300], str(f.get("when")), label) for f in findings]
+        if notes and self.tampered is None:
+            self.tampered = notes[0]
+        passed = verdict is not None and verdict.get("passed") is True and self.tampered is None
+        kept = [o for o in outputs if o.get("output_type") not in ("error", "execute_result")]
+        if passed:
+            if isinstance(verdict.get("value"), str):
+                kept.append(v4.new_output("execute_result", data={"text/plain": verdict["value"]},
+                                          execution_count=cell.get("execution_count")))
+        elif self.tampered is not None:
+            shown = self.tampered if not notes else notes[0]
+            tail = [f"{verdict.get('ename')}: {verdict.get('evalue')}"] if verdict and verdict.get("ename") else []
+            kept.append(v4.new_output("error", ename="NeedsReview",
+                                      evalue=f"this test scores 0 until an instructor reviews it: {shown}",
+                                      traceback=[f"NeedsReview: {shown}", *tail]))
+        elif verdict is not None and verdict.get("ename"):
+            kept.append(v4.new_output("error", ename=str(verdict["ename"])[:200], evalue=str(verdict.get("evalue")),
+                                      traceback=[str(t) for t in verdict.get("traceback") or []][:200]))
+        else:
+            reason = why or "the grader got no result for this test"
+            kept.append(v4.new_output("error", ename="NoVerdict", evalue=reason, traceback=[f"NoVerdict: {reason}"]))
+        cell.outputs = kept
+        cell.setdefault("metadata", {})[META] = {
+            "verdict": "pass" if passed else ("missing" if verdict is None else "fail"),
+            "review": notes or ([self.tampered] if self.tampered and not passed else []),
+        }
+
+    def finish(self, result: dict) -> None:
+        """After the run: tests that got no verdict fail, harness metadata is set."""
+        for index, (_nonce, source) in list(self.pending.items()):
+            self.nb.cells[index].source = source
+        running = STATE.cell_index
+        for index, cell in enumerate(self.nb.cells):
+            meta = cell.setdefault("metadata", {})
+            if not _is_test_cell(cell):
+                meta.pop(META, None)
+                continue
+            if META in meta and "verdict" in meta[META]:
+                continue
+            meta.pop(META, None)
+            if not cell.source.strip():
+                meta[META] = {"verdict": "pass", "review": []}  # nothing to run: nbgrader gives the points
+                continue
+            ran = cell.get("execution_count") is not None or index == running
+            why = ""
+            if index == running and result.get("status") == "killed" and result.get("kernel_exit") == 0:
+                self.apply(cell, index, None, replied=False, why="the kernel exited while the test ran")
+                self._note("made the kernel exit (status 0) during the test", "during", self._label(cell, index))
+                meta[META]["review"] = [self.notes[-1]]
+                if self.tampered is None:
+                    self.tampered = self.notes[-1]
+                continue
+            if ran:
+                why = result.get("message") or "the test did not finish"
+                self.apply(cell, index, None, replied=False, why=why)
+            else:
+                meta[META] = {"verdict": "missing", "review": []}
+        loose, invalid = self.link.take_loose()
+        for body in loose:
+            for f in body.get("findings") or []:
+                if isinstance(f, dict):
+                    self._note(str(f.get("what"))[:300], "between", "the end of the notebook")
+        if invalid > self.invalid_seen:
+            self._note("wrote to the grader's private verdict channel", "between", "the end of the notebook")
+        self.nb.metadata[META] = {"guard": "tests", "ready": self.link.ready, "review": self.notes}
 
 
 def _make_engine():
@@ -163,6 +531,11 @@ def _make_engine():
 
         def setup_kernel(self, **kwargs):
             STATE.client = self
+            if STATE.guard_link is not None:  # nbclient's public per-cell hooks
+                guard = STATE.guard = GuardRun(STATE.guard_link, self.nb)
+                self.on_cell_execute = guard.before
+                self.on_cell_complete = guard.sent
+                self.on_cell_executed = guard.executed
             return super().setup_kernel(**kwargs)
 
     class CoursebenchEngine(NBClientEngine):
@@ -347,23 +720,60 @@ def _kernel_classes():
     return KernelManager, ReadyClient
 
 
-def _start_kernel_early(kernel_name: str, cwd: str):
-    """An AsyncKernelManager whose kernel process is already starting, or None."""
+@functools.cache
+def _spec_manager_class():
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class TrustedSpecs(KernelSpecManager):
+        """The kernel spec of a guarded kernel, made here: this sandbox's Python running the
+        guard's bootstrap.  Never a kernel.json from disk, which the notebook could write
+        (``$HOME`` is the sandbox's /tmp)."""
+
+        argv: tuple[str, ...] = ()
+
+        def get_kernel_spec(self, kernel_name, *args, **kwargs):
+            return KernelSpec(argv=list(self.argv), display_name=kernel_name, language="python",
+                              resource_dir="", env={}, metadata={}, interrupt_mode="signal")
+
+    return TrustedSpecs
+
+
+def _start_kernel_early(kernel_name: str, cwd: str, guard_source: bytes | None = None):
+    """An AsyncKernelManager whose kernel process is already starting, or None.  With
+    ``guard_source`` the kernel runs the test guard (``km.coursebench_link`` is its
+    :class:`GuardLink`)."""
+    link = None
     try:
         import asyncio
 
         manager, client = _kernel_classes()
         km = manager(kernel_name=kernel_name)
         km.client_factory = client
+        extra: dict = {}
+        if guard_source is not None:
+            link = GuardLink(guard_source)
+            specs = _spec_manager_class()()
+            specs.argv = [sys.executable, "-c", BOOT % link.kernel_fds(), "-f", "{connection_file}"]
+            km.kernel_spec_manager = specs
+            extra["pass_fds"] = link.kernel_fds()
         loop = asyncio.new_event_loop()
         try:
             loop.run_until_complete(
-                km.start_kernel(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
+                km.start_kernel(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"], **extra)
             )
         finally:
             loop.close()
+        if link is not None:
+            link.launched()
+        km.coursebench_link = link
         return km
     except Exception:
+        if link is not None:
+            for fd in (*link.kernel_fds(), link.verdict_r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         return None
 
 
@@ -391,9 +801,8 @@ def _cell_name(nb, index: int | None) -> str:
     parameters cell not counted."""
     if index is None:
         return "the notebook"
-    injected = sum(
-        1 for c in nb.cells[:index] if INJECTED_TAG in c.get("metadata", {}).get("tags", [])
-    )
+    injected = sum(1 for c in nb.cells[:index] if any(
+        t == INJECTED_TAG or str(t).startswith(HARNESS_TAG_PREFIX) for t in c.get("metadata", {}).get("tags", [])))
     return f"cell {index + 1 - injected}"
 
 
@@ -441,10 +850,9 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
     started = time.monotonic()
     if settings is None:
         with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
-            settings = notebooks_of(json.load(fh))[0]
+            settings = load_inputs(job_dir, notebooks_of(json.load(fh)))[0]
     job = settings
-    with open(os.path.join(job_dir, job["parameters"]), encoding="utf-8") as fh:
-        parameters = json.load(fh)
+    parameters = job["_parameters"]
     timeout = job.get("timeout")
     STATE.next_notebook(int(job.get("output_limit") or 0), started + float(timeout) if timeout else None)
     if not WATCHDOG.is_alive():
@@ -452,20 +860,25 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
 
     work_dir = os.path.join(job_dir, "files")
     # Start the kernel first: it boots in its own process while this one imports
-    # papermill (~0.4 s saved per notebook).  If that fails, nbclient starts one itself.
-    # A spare launched during the previous notebook is used only if it is alive and is
-    # the kernel this notebook asks for; it is this notebook's from now on.
+    # papermill (~0.4 s saved per notebook).  If that fails, nbclient starts one itself
+    # (not for a guarded notebook: its kernel must be the guard's).  A spare launched
+    # during the previous notebook is used only if it is alive and is the kernel this
+    # notebook asks for; it is this notebook's from now on.
     SPARE_PID = None
     kernel_name = job.get("kernel_name", "python3")
-    if km is not None and not (_alive(km) and km.kernel_name == kernel_name):
+    guarded = job.get("_guard") is not None or bool(job.get("_guard_missing"))
+    if km is not None and not (_alive(km) and km.kernel_name == kernel_name
+                               and (getattr(km, "coursebench_link", None) is not None) == guarded):
         _kill_kernel(km)
         km = None
     if km is None:
-        km = _start_kernel_early(kernel_name, work_dir)
+        km = _start_kernel_early(kernel_name, work_dir, job.get("_guard"))
     spare = None
     if next_settings is not None:
-        spare = _start_kernel_early(next_settings.get("kernel_name", "python3"), work_dir)
+        spare = _start_kernel_early(next_settings.get("kernel_name", "python3"), work_dir,
+                                    next_settings.get("_guard"))
         SPARE_PID = getattr(_kernel_process(spare), "pid", None)
+    STATE.guard_link = getattr(km, "coursebench_link", None) if guarded else None
 
     import papermill
     from papermill.engines import papermill_engines
@@ -473,7 +886,9 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
     if "coursebench" not in papermill_engines._engines:
         _skip_validation()
         papermill_engines.register("coursebench", _make_engine())
-    input_path = os.path.join(job_dir, job["input"])
+        _register_inputs()
+    input_path = INPUT_SCHEME + job["input"]
+    INPUTS[input_path] = job["_notebook"]
     output_path = os.path.join(job_dir, job["output"])
 
     result: dict = {
@@ -490,6 +905,9 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
     }
     nb = None
     try:
+        if guarded and STATE.guard_link is None:
+            raise RuntimeError("the kernel with coursebench's test guard could not be started"
+                               + ("" if job.get("_guard") else " (guard.py is missing from the job)"))
         nb = papermill.execute_notebook(
             input_path,
             output_path,
@@ -538,17 +956,24 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
             result["traceback"] = traceback.format_exception(exc)[-20:]
             result["message"] = f"the runner failed before the notebook finished: {name}: {exc}"
         result["failed_cell"] = STATE.cell_index
-    if nb is None and os.path.exists(output_path):
-        try:
-            import nbformat
-
-            nb = nbformat.read(output_path, as_version=4)
-        except Exception:
-            nb = None
+    if nb is None and STATE.client is not None:
+        # The notebook as it is in memory: never the file in the job directory, which
+        # the kernel (or something it left running) can write.
+        nb = STATE.client.nb
     if nb is not None:
         # papermill adds red "an exception was encountered" banner cells; they are not
         # the student's cells and would confuse graders, so they go.
         nb.cells = [c for c in nb.cells if ERROR_TAG not in c.get("metadata", {}).get("tags", [])]
+        if STATE.guard is None:
+            nb.metadata[META] = {}  # whatever the notebook brought under this key is not ours
+        else:
+            if result["status"] == "killed" and result.get("kernel_exit") is None:
+                result["kernel_exit"] = _kernel_exit(km)
+            STATE.guard.nb = nb
+            STATE.guard.finish(result)
+            if not STATE.guard.link.ready and result["status"] in ("ok", "error"):
+                result["status"] = "error"
+                result["message"] = "coursebench's test guard did not start in the kernel; no test could be checked"
         index, ename, evalue, tb = _cell_error(nb)
         if index is not None and result["status"] in ("error", "ok"):
             result["status"] = "error"
@@ -564,9 +989,86 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
     result["output_truncated"] = STATE.truncated
     if STATE.truncated and not result["message"]:
         result["message"] = f"output truncated at {_human(STATE.output_limit)}"
+    link = STATE.guard_link
     STATE.notebook_done()
+    if link is not None:
+        link.close()
+    INPUTS.pop(input_path, None)
     result["worker_seconds"] = round(time.monotonic() - started, 4)
     return result, nb, spare
+
+
+#: in-memory notebooks papermill reads through INPUT_SCHEME (read before any kernel ran)
+INPUTS: dict[str, str] = {}
+
+
+def _register_inputs() -> None:
+    """papermill's I/O registry: ``coursebench-input://NAME`` reads the notebook the worker
+    read into memory at the start, not the file (which a kernel may have rewritten)."""
+    from papermill.iorw import papermill_io
+
+    class MemoryInputs:
+        @classmethod
+        def read(cls, path):
+            return INPUTS[path]
+
+        @classmethod
+        def write(cls, buf, path):
+            raise PermissionError("the worker's inputs are read-only")
+
+        @classmethod
+        def listdir(cls, path):
+            return []
+
+        @classmethod
+        def pretty_path(cls, path):
+            return path
+
+    papermill_io.register(INPUT_SCHEME, MemoryInputs)
+
+
+def load_inputs(job_dir: str, items: list[dict]) -> list[dict]:
+    """Read every notebook, its parameters and (when one is guarded) the guard's source
+    into the settings, before any kernel starts."""
+    guard: bytes | None = None
+    for settings in items:
+        with open(os.path.join(job_dir, settings["input"]), encoding="utf-8") as fh:
+            settings["_notebook"] = fh.read()
+        with open(os.path.join(job_dir, settings["parameters"]), encoding="utf-8") as fh:
+            settings["_parameters"] = json.load(fh)
+        try:
+            wants = (json.loads(settings["_notebook"]).get("metadata") or {}).get(META, {}).get("guard") == "tests"
+        except (ValueError, AttributeError):
+            wants = False
+        if wants and guard is None:
+            try:
+                with open(os.path.join(job_dir, GUARD_SOURCE), "rb") as fh:
+                    guard = fh.read()
+            except OSError:
+                guard = b""
+        settings["_guard"] = (guard or None) if wants else None
+        if wants and not guard:
+            settings["_guard_missing"] = True
+    return items
+
+
+def collected_hashes(work_dir: str, patterns: list[str]) -> dict[str, str]:
+    """SHA-256 of the files the job collects, as they are once nothing of the notebook
+    runs any more: the host takes only files with these contents."""
+    from pathlib import Path
+
+    out: dict[str, str] = {}
+    root = Path(work_dir)
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
+            if path.is_symlink() or not path.is_file():
+                continue
+            digest = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            out[str(path.relative_to(root))] = digest.hexdigest()
+    return out
 
 
 def _kill_kernel(km) -> None:
@@ -618,6 +1120,31 @@ def _no_dumping() -> None:
         pass
 
 
+def _digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _own_files(job_dir: str, items: list[dict]) -> dict[str, str | None]:
+    """The job directory's files that are the worker's (not the notebook's): their
+    contents now, to notice a notebook rewriting them."""
+    names = {"job.json", GUARD_SOURCE} | {s[k] for s in items for k in ("input", "parameters")}
+    return {name: _digest(os.path.join(job_dir, name)) for name in sorted(names)}
+
+
+def _write_for_people(path: str, result: dict) -> None:
+    """``result.json``: never through a link the notebook put there."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError:
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=1)
+
+
 def main(argv: list[str]) -> int:
     """Run the job's notebooks in order; after each, send
     ``{"index": i, "result": ..., "notebook": ...}`` as one line of JSON on the ORIGINAL
@@ -636,20 +1163,29 @@ def main(argv: list[str]) -> int:
     channel = os.dup(1)  # non-inheritable (PEP 446): the kernel never gets it
     os.dup2(2, 1)
     with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
-        items = notebooks_of(json.load(fh))
+        items = load_inputs(job_dir, notebooks_of(json.load(fh)))
+    own = _own_files(job_dir, items)
     spare = None
     for index, settings in enumerate(items):
         following = items[index + 1] if index + 1 < len(items) else None
         result, nb, spare = run(job_dir, settings, km=spare, next_settings=following)
+        _kill_children()  # the kernel and its leftovers: nothing may outlive a notebook
+        if nb is not None and settings.get("collect"):
+            nb.metadata[META]["artifacts"] = collected_hashes(os.path.join(job_dir, "files"), settings["collect"])
+        changed = sorted(name for name, digest in own.items() if _digest(os.path.join(job_dir, name)) != digest)
+        if nb is not None and changed and isinstance(nb.metadata[META].get("review"), list):
+            nb.metadata[META]["review"].append(
+                f"needs review: rewrote the grader's files in the job directory ({', '.join(changed[:5])}) "
+                "while the notebook ran (they were read before it started, so nothing changed)")
+        own.update({name: _digest(os.path.join(job_dir, name)) for name in changed})
         notebook = json.loads(json.dumps(nb)) if nb is not None else None
-        with open(os.path.join(job_dir, settings["result"]), "w", encoding="utf-8") as fh:
-            json.dump(result, fh, indent=1)
+        _write_for_people(os.path.join(job_dir, settings["result"]), result)
+        own[settings["result"]] = _digest(os.path.join(job_dir, settings["result"]))
         payload = json.dumps({"index": index, "result": result, "notebook": notebook}).encode("utf-8")
         view = memoryview(payload + b"\n")
         while view:
             written = os.write(channel, view)
             view = view[written:]
-        _kill_children()  # the kernel and its leftovers: nothing may outlive a notebook
     os.close(channel)
     sys.stdout.flush()
     sys.stderr.flush()
