@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..execution import Job, JobGroup, Limits, run_many
-from . import provenance, runs
+from . import provenance, runs, verdicts
 from .course import CourseDir, nbgrader_environment, open_course_dir, shared_gradebook_engines
 from .errors import GradingError, UnknownAssignment
 from .intake import make_intake
@@ -62,6 +62,9 @@ class SubmissionResult:
     """Tampering restored, renamed or unreadable notebooks, ignored files..."""
     notebooks: dict[str, str] = field(default_factory=dict)
     """Notebook → its own status."""
+    review: list[str] = field(default_factory=list)
+    """"needs review: …" — what the submission did to the kernel's execution or error
+    reporting (the tests it affected score 0; see :mod:`.verdicts`)."""
     sandboxed: bool = True
     """False when its notebooks ran without isolation (the subprocess backend, trusted
     notebooks only): the summary and ``grade report`` mark it "not sandboxed"."""
@@ -177,6 +180,7 @@ def autograde(
     limits: Limits | None = None,
     progress: ProgressCallback | None = None,
     trusted: bool = False,
+    forging_defence: bool = True,
 ) -> AutogradeReport:
     """Autograde ``assignment``'s submissions; see the module docstring.
 
@@ -184,6 +188,9 @@ def autograde(
     :class:`~coursebench.execution.NoSandbox` (what to install) before anything runs;
     ``backend="subprocess"`` needs ``trusted=True`` (else
     :class:`~coursebench.execution.TrustRequired`), and its grades say "not sandboxed".
+
+    ``forging_defence=False`` scores test cells by the kernel's outputs alone, as
+    nbgrader does (forgeable; only to measure what the test guard costs).
     """
     from nbgrader.converters.base import NbGraderException
 
@@ -214,6 +221,7 @@ def autograde(
         try:
             converter.setup()
             driver = _Driver(cd, converter, assignment, expected, force, trusted=trusted)
+            driver.guard = forging_defence
             results = driver.run(limits, workers, chosen, cluster, progress)
         except NbGraderException as exc:
             raise GradingError(str(exc), assignment=assignment) from None
@@ -227,6 +235,7 @@ class _Driver:
                  *, trusted: bool = False) -> None:
         self.cd, self.conv, self.assignment, self.expected, self.force = cd, conv, assignment, expected, force
         self.trusted = trusted
+        self.guard = True
         self.coursedir = conv.coursedir
         self.capture = _Capture()
         conv.log.addHandler(self.capture)
@@ -383,7 +392,7 @@ class _Driver:
                 continue
             files = [(str(p), str(p.relative_to(staging))) for p in sorted(staging.rglob("*"))
                      if p.is_file() and not p.is_symlink() and p.suffix != ".ipynb"]
-            jobs.append(Job(notebook=runs.for_sandbox(nb), limits=limits, files=files, backend=backend,
+            jobs.append(Job(notebook=runs.for_sandbox(nb, guard=self.guard), limits=limits, files=files, backend=backend,
                             name=f"{student}/{self.assignment}/{notebook}", trusted=self.trusted))
             owners.append((plan, notebook))
             plan.pending.add(notebook)
@@ -413,7 +422,8 @@ class _Driver:
             for notebook, staged in sorted(plan.notebooks.items()):
                 run = plan.runs.get(notebook)
                 sanitized = nbformat.read(str(staged), as_version=4)
-                merged = runs.merge(sanitized, run, skipped=run is None)
+                merged = runs.merge(sanitized, run, skipped=run is None, guarded=self.guard)
+                result.review += [n for n in (f"{notebook}: {note}" for note in merged.review) if n not in result.review]
                 statuses[notebook] = merged.status
                 result.wall_time += merged.wall_time
                 if merged.message:
@@ -422,6 +432,10 @@ class _Driver:
                     messages.append(f"{notebook}: 0 points for {', '.join(merged.unfinished_grade_cells)} (did not finish)")
                 nbformat.write(merged.notebook, str(staged))
                 self.conv.grade(str(staged))
+                if merged.affected:
+                    with self.cd.gradebook() as gb:
+                        verdicts.annotate_gradebook(gb, self.assignment, plan.student, notebook, merged.notebook,
+                                                    merged.affected)
             self._provenance(plan)
             self.conv.set_permissions(self.assignment, plan.student)
             self._publish(plan)

@@ -152,6 +152,8 @@ def autograde(
     for r in report.results:
         for note in r.notes:
             console.print(f"  [yellow]•[/] {r.student}: {note}")
+        for note in r.review:
+            console.print(f"  [bold red]![/] {r.student}: {note}")
     counts: dict[str, int] = {}
     for r in report.results:
         counts[r.status] = counts.get(r.status, 0) + 1

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import CompetitionRef, Course
-from . import provenance
+from . import provenance, verdicts
 from .course import CourseDir, nbgrader_environment, open_course_dir
 from .errors import ReportError
 
@@ -33,6 +33,9 @@ STUDENT_COLUMNS = ("student", "student_id", "id", "user", "username", "participa
 #: The report's column naming, per student, the grades that came from a run without a
 #: sandbox (only present when there are such grades; see :mod:`.provenance`).
 NOT_SANDBOXED = "not_sandboxed"
+#: The column naming, per student, the assignments autograding flagged "needs review"
+#: (tampering with the kernel; only present when there are such; see :mod:`.verdicts`).
+NEEDS_REVIEW = "needs_review"
 SCORE_COLUMNS = ("private_score", "private", "score", "final_score", "privatescore")
 
 
@@ -193,6 +196,7 @@ def course_grades(
     percents: dict[str, dict[str, float]] = {}
     items: dict[str, list[str]] = {}
     unsandboxed: dict[str, list[str]] = {}
+    review: dict[str, list[str]] = {}
     manual = 0
     with nbgrader_environment(), cd.gradebook() as gb:
         from nbgrader.api import MissingEntry
@@ -220,6 +224,9 @@ def course_grades(
             items.setdefault(a.category, []).append(a.name)
             for student in provenance.not_sandboxed(cd, a.name):
                 unsandboxed.setdefault(student, []).append(a.name)
+            for student, notes in verdicts.review_notes(gb, a.name).items():
+                review.setdefault(student, []).append(a.name)
+                warnings += [f"{student} {a.name}/{note}" for note in notes]
     if unsandboxed:
         warnings.append(f"not sandboxed: {sum(map(len, unsandboxed.values()))} grade(s) come from runs without "
                         "isolation (the subprocess backend, trusted notebooks only) — see the not_sandboxed "
@@ -267,9 +274,12 @@ def course_grades(
         row["letter"] = letter(total, course.grades.letter_cutoffs)
         if unsandboxed:
             row[NOT_SANDBOXED] = ", ".join(sorted(unsandboxed.get(s, [])))
+        if review:
+            row[NEEDS_REVIEW] = ", ".join(review.get(s, []))
         rows.append(row)
     columns = ["student_id", "name", *[c for cat in items.values() for c in cat], *weights, "total", "letter"]
     columns += [NOT_SANDBOXED] if unsandboxed else []
+    columns += [NEEDS_REVIEW] if review else []
     return CourseReport(rows, columns, items, weights, warnings)
 
 
@@ -293,7 +303,7 @@ def write_csv(report: CourseReport, path: Path, *, fmt: str = "generic", course:
     tmp = path.with_name(path.name + ".part")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        graded = [c for c in report.columns if c not in ("student_id", "name", NOT_SANDBOXED)]
+        graded = [c for c in report.columns if c not in ("student_id", "name", NOT_SANDBOXED, NEEDS_REVIEW)]
         if fmt == "canvas":
             # Canvas gradebook import: Student, ID, SIS User ID, SIS Login ID, Section, then
             # one column per graded item ("Points Possible" row gives their maximum).

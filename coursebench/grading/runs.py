@@ -12,6 +12,10 @@ Only *outputs* and *execution counts* come back: sources and metadata always sta
 host's sanitized copy, whatever the sandbox returns.  Cells that did not finish (the
 notebook ran out of time or memory, or the kernel died) get an error output saying why,
 so nbgrader's own grading rule (an error output scores 0) gives them no credit.
+
+With the forging defence (the default), the notebook asks the sandbox to run its test
+cells through the test guard, and a test cell passes only by the guard's verdict
+(:mod:`.verdicts`), never by what the student's kernel printed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from typing import Any
+
+from . import verdicts
 
 SETUP_TAG = "coursebench-autograde-setup"
 CONTINUE_TAG = "raises-exception"
@@ -42,6 +48,10 @@ class Merged:
     message: str = ""
     unfinished_grade_cells: list[str] = field(default_factory=list)
     wall_time: float = 0.0
+    review: list[str] = field(default_factory=list)
+    """"needs review: …" notes: what the submission did to the kernel's execution."""
+    affected: dict[str, str] = field(default_factory=dict)
+    """grade_id → note, for the tests scored 0 because of it."""
 
 
 def needs_kernel(nb: Any) -> bool:
@@ -50,12 +60,14 @@ def needs_kernel(nb: Any) -> bool:
     return any(c.cell_type == "code" and c.source.strip() for c in nb.cells)
 
 
-def for_sandbox(sanitized: Any) -> Any:
+def for_sandbox(sanitized: Any, *, guard: bool = True) -> Any:
     """The notebook the sandbox runs: the sanitized one, plus the setup cell, with every
-    code cell allowed to raise."""
+    code cell allowed to raise; with ``guard``, its tests run through the test guard."""
     from nbformat import v4
 
     nb = copy.deepcopy(sanitized)
+    if guard:
+        verdicts.request(nb)
     setup = v4.new_code_cell(SETUP_SOURCE, metadata={"tags": [SETUP_TAG, CONTINUE_TAG]})
     if (nb.get("nbformat"), nb.get("nbformat_minor", 0)) < (4, 5):
         setup.pop("id", None)  # cell ids exist from nbformat 4.5 on
@@ -95,11 +107,12 @@ def _cutoff(executed: Any, result: Any) -> int:
     return min(candidates)
 
 
-def merge(sanitized: Any, result: Any | None, *, skipped: bool = False) -> Merged:
+def merge(sanitized: Any, result: Any | None, *, skipped: bool = False, guarded: bool = False) -> Merged:
     """Put the run's outputs into a copy of ``sanitized``; zero what did not finish.
 
     ``result`` is the :class:`coursebench.execution.ExecutionResult` of running
-    :func:`for_sandbox` (``sanitized``); ``skipped=True`` means nothing needed running.
+    :func:`for_sandbox` (``sanitized``); ``skipped=True`` means nothing needed running;
+    ``guarded``: it ran with the test guard, whose verdicts decide the test cells.
     """
     nb = copy.deepcopy(sanitized)
     if skipped:
@@ -130,6 +143,7 @@ def merge(sanitized: Any, result: Any | None, *, skipped: bool = False) -> Merge
     cutoff = _cutoff(executed, result) if usable and status != "graded" else (len(nb.cells) + 1)
     why = _why(result, status, message)
     unfinished: list[str] = []
+    finished: set[int] = set()
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -141,11 +155,20 @@ def merge(sanitized: Any, result: Any | None, *, skipped: bool = False) -> Merge
             cell.execution_count = count - 1 if isinstance(count, int) and count > 1 else count
         else:
             cell.outputs, cell.execution_count = [], None
-        if not done and _is_code_grade(cell):
+        if done:
+            finished.add(index)
+        elif _is_code_grade(cell):
             unfinished.append(cell.metadata["nbgrader"].get("grade_id", f"cell {index + 1}"))
             cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
             cell.outputs.append(_not_run_output(why))
-    return Merged(nb, status, message.strip("; "), unfinished, float(getattr(result, "wall_time", 0.0)))
+    merged = Merged(nb, status, message.strip("; "), unfinished, float(getattr(result, "wall_time", 0.0)))
+    if guarded and usable:
+        enforced = verdicts.enforce(nb, executed, finished)
+        merged.review, merged.affected = enforced.review, enforced.affected
+    elif guarded and executed is not None and not trusted and result.status == "killed":
+        merged.review = [f"{verdicts.REVIEW} the sandbox's runner ended without sending its answer "
+                         "(it was stopped from inside the sandbox?); no test could be checked"]
+    return merged
 
 
 def _why(result: Any, status: str, message: str) -> str:
