@@ -9,6 +9,11 @@ fold never enter the sandbox.  The full run sees all of ``train.csv`` and the pu
 
 The runs go to :func:`coursebench.execution.run_many` together, so folds run
 concurrently.  Only CSV files come back from the sandbox; nothing is unpickled.
+
+A prediction file is scored only if it is the one the run produced: the sandbox's worker
+hashes it once nothing of the notebook runs any more (every process it started is
+killed first) and sends the hash over its private channel; a file that does not match
+(rewritten later, or not there when the run ended) is not scored.
 """
 
 from __future__ import annotations
@@ -157,8 +162,10 @@ def _score_runs(ds: Dataset, results: list[ExecutionResult], work: Path, keep_di
     infra: tuple[str, str] | None = None
     for index, result in enumerate(results):
         fold = index if index < k else FULL
-        output = result.artifacts.get(OUTPUT)
+        output, why = produced(result, OUTPUT)
         category, message = classify(result, output is not None)
+        if why and category == "output_not_found":
+            message = why
         report = RunReport(fold, result.status, result.wall_time, message, result.traceback_tail(30))
         outcome.runs.append(report)
         if keep_dir is not None and result.notebook is not None:
@@ -204,6 +211,30 @@ def _score_runs(ds: Dataset, results: list[ExecutionResult], work: Path, keep_di
     outcome.oof = oof
     outcome.ok = True
     return outcome
+
+
+def produced(result: ExecutionResult, name: str) -> tuple[Path | None, str]:
+    """The collected file ``name`` if its contents are what the run left when it ended
+    (the worker's hash, from the notebook it sent over its private channel), else
+    (None, why)."""
+    import hashlib
+
+    path = result.artifacts.get(name)
+    if path is None:
+        return None, ""
+    meta = result.notebook.metadata.get("coursebench") if result.notebook is not None else None
+    hashes = meta.get("artifacts") if isinstance(meta, dict) and result.notebook_trusted else None
+    want = hashes.get(name) if isinstance(hashes, dict) else None
+    if not isinstance(want, str):
+        return None, (f"{name} was not there when the notebook's run ended (it cannot be shown to be what the "
+                      "notebook wrote), so it was not scored; write your predictions before the notebook ends")
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != want:
+        return None, f"{name} changed after the notebook's run ended, so it was not scored"
+    return path, ""
 
 
 def _where(fold: int) -> str:
