@@ -437,3 +437,54 @@ def export(
         writer.writeheader()
         writer.writerows(rows)
     console.print(f"Wrote {len(rows)} rows to {output}.")
+
+
+@compete.command()
+def integrity(
+    slug: Annotated[str, typer.Argument(help="The competition's slug.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the report (default: <build>/reports/integrity/<slug>/).", file_okay=False)] = None,
+    threshold: Annotated[float, typer.Option(help="Flag pairs of teams whose excess agreement is at least this on public and private rows.")] = 0.8,
+    code_threshold: Annotated[float, typer.Option(help="Flag notebook submissions that share at least this share of distinctive code.")] = 0.75,
+    top: Annotated[int, typer.Option(help="Pairs shown here (all are in the files).")] = 10,
+    competitions: Annotated[Path | None, typer.Option(help="Competitions folder (default: settings, then the course's).", file_okay=False)] = None,
+    db: DbOpt = None,
+) -> None:
+    """Instructor: teams whose predictions agree more than their scores explain, and notebooks that share code (CSV + HTML + figure; evidence, not a verdict)."""
+    from coursebench.integrity.report import write_report
+    from coursebench.integrity.similarity import CodeSettings
+
+    from .integrity import PredictionSettings, competition_integrity
+
+    svc = service(db)
+    if competitions is not None:
+        from .services import Service
+
+        svc = Service(svc.db, competitions, migrate=False)
+    if out is None:
+        try:
+            from coursebench.config import load_course
+
+            course = load_course()
+            out = course.root / course.paths.get("build", "build") / "reports" / "integrity" / slug
+        except Exception:
+            out = Path("reports") / "integrity" / slug
+    with err.status(f"comparing the submissions of {slug}…"):
+        result = _run(lambda: competition_integrity(svc, slug, settings=PredictionSettings(threshold=threshold),
+                                                    code=CodeSettings(threshold=code_threshold)))
+        files = write_report(result.report, out)
+    for section in result.report.sections:
+        predictions = section.key == "predictions"
+        extra = ("excess public", "excess private") if predictions else ("submissions", "shared")
+        table = Table(title=f"{slug} — {section.title.lower()}", title_justify="left")
+        for column in ("#", "team", "team", "score", *extra, "flagged"):
+            table.add_column(column)
+        for row in section.rows[:top]:
+            values = ((_fmt(row["excess_public"], 2), _fmt(row["excess_private"], 2)) if predictions
+                      else (f"{row['a_doc']} / {row['b_doc']}", str(row["shared"])))
+            table.add_row(str(row["rank"]), str(row["a"]), str(row["b"]), f"{row['score']:.2f}", *values,
+                          "[red]yes[/]" if row["flagged"] else "")
+        console.print(table)
+        console.print(f"{section.flagged} flagged pair(s) — worth a look, not a verdict: read the evidence.")
+    for note in result.notes:
+        console.print(f"  [yellow]•[/] {note}", highlight=False)
+    console.print(f"  {files.html}\n  {files.figure}\n  " + "\n  ".join(str(p) for p in files.csv), highlight=False)

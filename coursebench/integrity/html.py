@@ -23,7 +23,7 @@ th{background:#f5f5f5}tr.flag td{background:#fdecea}td.num{text-align:right;font
 .pair h3{font-size:1rem;margin:.4rem 0}.side{display:grid;grid-template-columns:1fr 1fr;gap:.6rem}
 pre{background:#fafafa;border:1px solid #eee;padding:.4rem;overflow-x:auto;font-size:12px;margin:.2rem 0 .6rem;white-space:pre-wrap}
 mark{background:#ffd54f;padding:0}.label{font-size:12px;color:#666}.facts td{border:none;padding:.1rem .6rem .1rem 0}
-img{max-width:100%}.muted{color:#777}
+img{max-width:100%}.muted{color:#777}.wide{overflow-x:auto}
 """
 SHOWN_ROWS = 60
 
@@ -63,7 +63,7 @@ def _evidence(rows: list[MatchedCells], a: str, b: str) -> str:
 
 
 def _table(section: Section) -> str:
-    cols = section.columns
+    cols = section.shown or section.columns
     head = "".join(f"<th>{escape(c)}</th>" for c in cols)
     body = []
     for index, row in enumerate(section.rows[:SHOWN_ROWS]):
@@ -79,7 +79,8 @@ def _table(section: Section) -> str:
         body.append(f"<tr{cls}>{''.join(cells)}</tr>")
     more = len(section.rows) - SHOWN_ROWS
     tail = f'<p class="muted">… and {more} more rows in pairs-{section.key}.csv.</p>' if more > 0 else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{tail}"
+    return (f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+            f"{tail}")
 
 
 def _who(row: dict[str, Any], side: str) -> str:

@@ -51,6 +51,8 @@ class Section:
     """Row index → the cells of both sides with the shared code marked."""
     facts: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
     """Row index → (label, value) pairs shown next to the row's evidence."""
+    shown: list[str] | None = None
+    """The columns of the page's table (default: all; the CSV has all)."""
 
     @property
     def flagged(self) -> int:

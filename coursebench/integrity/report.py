@@ -20,8 +20,9 @@ CODE_COLUMNS = ["rank", "notebook", "a", "a_name", "b", "b_name", "score", "shar
 
 def code_section(results: list[GroupResult], settings: CodeSettings, *, names: dict[str, str] | None = None,
                  title: str = "Shared answer code", what: str = "notebook", max_evidence: int = 40,
-                 min_rows: int = 10) -> Section:
-    """A section ranking the code pairs of several groups (a lab's notebooks, say) together."""
+                 min_rows: int = 10, documents: bool = False) -> Section:
+    """A section ranking the code pairs of several groups (a lab's notebooks, say) together;
+    ``documents`` adds which document of each side (when an owner has several)."""
     names = names or {}
     pairs: list[CodePair] = sorted((p for r in results for p in r.pairs),
                                    key=lambda p: (-p.score, -p.shared, p.group, p.a.owner, p.b.owner))
@@ -31,7 +32,8 @@ def code_section(results: list[GroupResult], settings: CodeSettings, *, names: d
         rows.append({"rank": rank, "notebook": p.group, "a": p.a.owner, "a_name": names.get(p.a.owner, ""),
                      "b": p.b.owner, "b_name": names.get(p.b.owner, ""), "score": round(p.score, 4),
                      "shared": p.shared, "distinctive_a": p.size_a, "distinctive_b": p.size_b,
-                     "jaccard": round(p.jaccard, 4), "flagged": p.flagged})
+                     "jaccard": round(p.jaccard, 4), "flagged": p.flagged,
+                     "a_doc": p.a.label or p.a.key, "b_doc": p.b.label or p.b.key})
         if (p.flagged or rank <= min_rows) and len(evid) < max_evidence:
             evid[rank - 1] = evidence(p, by_group[p.group], settings.k)
     import numpy as np
@@ -59,7 +61,10 @@ def code_section(results: list[GroupResult], settings: CodeSettings, *, names: d
                 labels=[f"{r['a']}–{r['b']}" for r in rows if r["flagged"]], threshold=settings.threshold,
                 xlabel="share of distinctive code in common", ylabel="pairs",
                 title=f"{title}: all pairs", hidden=max(hidden, 0))
-    return Section("code", title, intro, CODE_COLUMNS, rows, plot, evid)
+    columns = CODE_COLUMNS
+    if documents:
+        columns = [*CODE_COLUMNS[:6], "a_doc", "b_doc", *CODE_COLUMNS[6:]]
+    return Section("code", title, intro, columns, rows, plot, evid)
 
 
 def write_csv(section: Section, path: Path) -> Path:
