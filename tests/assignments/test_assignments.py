@@ -23,12 +23,13 @@ from .conftest import ASSIGNMENTS, KERAS, NAMES, STUDENTS, load_spec, target
 
 def test_every_assignment_has_a_source_and_a_notebook() -> None:
     built = {s.stem: s.target for s in discover(ASSIGNMENTS.parent) if s.path.parent == ASSIGNMENTS / "_src"}
-    assert sorted(built) == sorted(NAMES) and len(NAMES) == 12
+    assert sorted(built) == sorted(NAMES)
+    assert {f"lab{i:02d}" for i in range(1, 12)} | {"final_exam"} <= set(NAMES)
     assert all(built[name] == target(name) and target(name).is_file() for name in NAMES)
-    # nbgrader releases every file of an assignment's folder: the sources (solutions and
-    # hidden tests in plain text) must never be there
-    assert sorted(p.name for p in (ASSIGNMENTS / "source").rglob("*") if p.is_file()) == sorted(
-        f"{name}.ipynb" for name in NAMES)
+    # nbgrader releases every file of an assignment's folder (data files belong there): the
+    # sources, solutions and hidden tests in plain text, must never be there
+    assert not [p for p in (ASSIGNMENTS / "source").rglob("*.py")]
+    assert {p.parent.name for p in (ASSIGNMENTS / "source").glob("*/*.ipynb")} == set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -55,6 +56,15 @@ def test_source_notebook_is_a_proper_nbgrader_assignment(name: str, specs: dict)
     assert sum(c.metadata["nbgrader"]["points"] for c in prose) == spec.manual_points
     assert spec.total_points == (50 if name == "final_exam" else 10)
     assert re.search(r"\([\uac00-\ud7a3 ]+\)", nb.cells[0].source), "key terms carry their Korean name"
+
+
+def test_the_grading_rules_read_the_same_in_every_assignment() -> None:
+    # Each source carries its own copy of the "How it works" rules (how grading treats every
+    # submission); an edit to them must reach all of them.
+    notebooks = {name: nbformat.read(target(name), as_version=4) for name in NAMES}
+    rules = {name: nb.cells[0].source.split("**How it works**", 1)[-1] for name, nb in notebooks.items()}
+    assert all("**How it works**" in nb.cells[0].source for nb in notebooks.values())
+    assert len(set(rules.values())) == 1, "the 'How it works' section differs between assignments"
 
 
 def test_release_removes_solutions_and_hidden_tests(course: Path) -> None:
