@@ -69,7 +69,10 @@ def _scatter(ax, plot: Plot) -> None:  # type: ignore[no-untyped-def]
     ax.legend(loc="lower right", fontsize=8)
 
 
-def draw(report: IntegrityReport, path: Path) -> Path:
+def png(report: IntegrityReport) -> bytes:
+    """The figure as PNG bytes."""
+    import io
+
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
 
     panels = [s.plot for s in report.sections] or [Plot("hist", [], [])]
@@ -78,5 +81,11 @@ def draw(report: IntegrityReport, path: Path) -> Path:
         (_scatter if plot.kind == "scatter" else _hist)(ax, plot)
         ax.set_title(plot.title, fontsize=10)
     fig.suptitle(report.title, fontsize=11)
-    fig.savefig(path, format="png")
+    sink = io.BytesIO()
+    fig.savefig(sink, format="png")
+    return sink.getvalue()
+
+
+def draw(report: IntegrityReport, path: Path) -> Path:
+    path.write_bytes(png(report))
     return path

@@ -118,19 +118,44 @@ def _section(section: Section) -> str:
     return "".join(parts)
 
 
-def render(report: IntegrityReport, png: bytes) -> str:
+def _scope(css: str, parent: str) -> str:
+    """``css`` with every selector put under ``parent`` (the page's body rule dropped)."""
+    out = []
+    for rule in css.replace("\n", "").split("}"):
+        if "{" not in rule:
+            continue
+        selectors, body = rule.split("{", 1)
+        if selectors.strip() == "body":
+            continue
+        out.append(",".join(f"{parent} {sel.strip()}" for sel in selectors.split(",")) + "{" + body + "}")
+    return "".join(out)
+
+
+def render_body(report: IntegrityReport, png: bytes) -> str:
+    """The report without the page around it (for a page of the web app), its style
+    scoped to a ``<div class="integrity-report">``."""
     img = base64.b64encode(png).decode()
     notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
     settings = ", ".join(f"{k} = {v}" for k, v in report.settings.items())
     when = report.generated_at.astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    scoped = _scope(CSS, ".integrity-report")
     return "".join([
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-        f"<title>{escape(report.title)}</title><style>{CSS}</style></head><body>",
+        f'<style>{scoped}</style><div class="integrity-report">',
         f"<h1>{escape(report.title)}</h1><p class=\"muted\">{escape(report.subject)} · generated {escape(when)}"
         + (f" · {escape(settings)}" if settings else "") + "</p>",
         f'<p class="verdict"><b>Not a verdict.</b> {escape(NOT_A_VERDICT)}</p>',
         f"<ul>{notes}</ul>" if notes else "",
         f'<img alt="distribution of pair scores, flagged pairs marked" src="data:image/png;base64,{img}">',
         *(_section(s) for s in report.sections),
+        "</div>",
+    ])
+
+
+def render(report: IntegrityReport, png: bytes) -> str:
+    """The whole page: one file, nothing to fetch."""
+    return "".join([
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f"<title>{escape(report.title)}</title><style>{CSS}</style></head><body>",
+        render_body(report, png),
         "</body></html>",
     ])

@@ -1,0 +1,46 @@
+"""The instructor's integrity page of a competition: ``/admin/c/SLUG/integrity`` — teams
+whose predictions agree more than their scores explain and notebook submissions that
+share code (:mod:`leaderboard.integrity`), with the evidence side by side; the CSV of
+each section at ``/admin/c/SLUG/integrity/<section>.csv``.  Evidence for a conversation,
+never a penalty."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from ...errors import NotFound
+from ...integrity import competition_integrity
+from ..deps import PageDep, ServiceDep, require_instructor
+
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(require_instructor)])
+
+
+@router.get("/c/{slug}/integrity")
+def integrity_page(slug: str, page: PageDep, svc: ServiceDep) -> Response:
+    from coursebench.integrity.figure import png
+    from coursebench.integrity.html import render_body
+
+    comp = svc.competition(slug)
+    result = competition_integrity(svc, slug)
+    body = Markup(render_body(result.report, png(result.report)))  # render_body escapes every value in it
+    return page.render("admin/integrity.html", comp=comp, body=body,
+                       sections=[s.key for s in result.report.sections])
+
+
+@router.get("/c/{slug}/integrity/{section}.csv")
+def integrity_csv(slug: str, section: str, svc: ServiceDep) -> Response:
+    report = competition_integrity(svc, slug).report
+    found = report.section(section)
+    if found is None:
+        raise NotFound("section of the integrity report", section, [s.key for s in report.sections])
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=found.columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(found.rows)
+    return Response(buffer.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{slug}-integrity-{section}.csv"'})
