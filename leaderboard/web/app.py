@@ -64,11 +64,12 @@ def create_app(service: Service, settings: WebSettings | None = None) -> FastAPI
     app.state.renderer = Renderer(HERE / "templates", settings, service, cache)
     workers.listeners.append(lambda _id: cache.invalidate())
 
-    from .routes import admin, api, pages
+    from .routes import admin, api, integrity, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(admin.router)
+    app.include_router(integrity.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
 
