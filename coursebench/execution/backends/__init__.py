@@ -6,66 +6,24 @@ picks the strongest available one *that isolates* — never ``subprocess``: with
 usable it refuses (:class:`NoSandbox`, with this machine's fixes).  A backend that does
 not isolate runs only trusted notebooks, asked for by name (:class:`TrustRequired`
 otherwise).  An unknown name fails with the list of known names.
+
+:class:`Outcome`, :class:`Backend` and :func:`register` are defined in
+:mod:`~coursebench.execution.backends.base` (which the backends import) and re-exported here.
 """
 
 from __future__ import annotations
 
 import threading
-from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import BackendUnavailable, NoSandbox, TrustRequired, UnknownBackend
+from .base import _REGISTRY, Backend, Outcome, register
 
-if TYPE_CHECKING:
-    from ..job import JobDir
-
-
-@dataclass
-class Outcome:
-    """What a backend saw of one sandbox run (the host's view, never the sandbox's)."""
-
-    payload: bytes | None
-    """The worker's JSON answer from its private channel (None: none came)."""
-    returncode: int | None
-    stopped: str | None = None
-    """Why the host stopped the sandbox: 'timeout', 'oom', 'disk', 'cancelled' or None."""
-    oom_kills: int = 0
-    pids_refused: int = 0
-    peak_memory: int | None = None
-    log_tail: str = ""
-    image: str | None = None
-    infrastructure_error: str | None = None
-    """Set when the sandbox itself could not be started (not the student's fault)."""
-    extra: dict = field(default_factory=dict)
+__all__ = ["Backend", "Outcome", "availability", "backend_class", "create", "is_isolated", "known_backends",
+           "register", "resolve"]
 
 
-class Backend(ABC):
-    """A way to run the worker in isolation.  Subclasses register with :func:`register`."""
-
-    name: ClassVar[str]
-    strength: ClassVar[int]
-    """How strong the isolation is; ``auto`` picks the strongest available."""
-    isolated: ClassVar[bool] = True
-
-    @classmethod
-    @abstractmethod
-    def available(cls) -> tuple[bool, str]:
-        """(usable here, why or why not)."""
-
-    @abstractmethod
-    def run(self, job: JobDir, cancel: threading.Event) -> Outcome:
-        """Run the worker on ``job`` to the end, enforcing ``job.limits``."""
-
-
-_REGISTRY: dict[str, type[Backend]] = {}
 _AVAILABLE: dict[str, tuple[bool, str]] = {}
-
-
-def register(cls: type[Backend]) -> type[Backend]:
-    _REGISTRY[cls.name] = cls
-    return cls
 
 
 def known_backends() -> list[str]:

@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..job import JobDir
-from . import register
+from .base import register
 from .nvidia import gpu_view
 from .process import ProcessBackend, chown_tree, pick_sandbox_uid, python_for_sandbox, sandbox_env
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..job import WORKER_PATH, JobDir
-from . import Backend, Outcome, register
+from .base import Backend, Outcome, register
 from .process import HARD_KILL_GRACE, LOG_TAIL_BYTES, _dir_size, chown_tree, pick_sandbox_uid, sandbox_env
 
 if TYPE_CHECKING:

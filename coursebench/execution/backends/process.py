@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..cgroups import JobCgroup, cached_support
 from ..job import JobDir
-from . import Backend, Outcome
+from .base import Backend, Outcome
 
 #: Extra seconds the host waits past the notebook's timeout before killing the sandbox:
 #: the worker stops the kernel itself at the timeout and needs a moment to report.

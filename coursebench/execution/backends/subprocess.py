@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import TrustRequired
 from ..job import JobDir
-from . import Outcome, register
+from .base import Outcome, register
 from .process import ProcessBackend, python_for_sandbox, sandbox_env
 
 WARNING = (
