@@ -104,18 +104,19 @@ def test_worker_runs_standalone(tmp_path: Path) -> None:
 
 
 def test_lecture_runtime_runs_standalone(tmp_path: Path) -> None:
-    """notebook.py and datasets.py are all the coursebench a lecture's kernel gets."""
-    from coursebench.lectures import runtime_package
+    """The runtime modules (notebook.py, datasets.py, ...) are all the coursebench a lecture's kernel gets."""
+    from coursebench.lectures import RUNTIME_MODULES, runtime_package
 
     package = runtime_package(tmp_path)
+    names = sorted(f"coursebench.{module.removesuffix('.py')}" for module in RUNTIME_MODULES)
     done = _python(f"""
-        import sys
+        import importlib, sys
         sys.path.insert(0, {str(tmp_path)!r})
-        from coursebench import datasets, notebook
+        for name in {names!r}:
+            importlib.import_module(name)
         import coursebench
         assert coursebench.__file__.startswith({str(package)!r}), coursebench.__file__
-        extra = sorted(m for m in sys.modules if m.startswith("coursebench.")
-                       and m not in ("coursebench.datasets", "coursebench.notebook"))
+        extra = sorted(m for m in sys.modules if m.startswith("coursebench.") and m not in {names!r})
         assert not extra, f"the lecture runtime imported host-side modules: {{extra}}"
     """, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
