@@ -148,3 +148,20 @@ def test_cli(lab01: Path, tmp_path: Path) -> None:
     assert (out / "pairs-code.csv").is_file()
     missing = CliRunner().invoke(app, ["grade", "integrity", "lab99", "--course-dir", str(lab01)])
     assert missing.exit_code == 2 and "known assignments: lab01" in " ".join(missing.output.split())
+
+
+def test_the_release_folder_is_the_skeleton_when_there_is_one(lab01: Path, tmp_path: Path) -> None:
+    """What students really got (release/<lab>/) is left out, not the source's guess of it."""
+    import shutil
+
+    root = tmp_path / "course"
+    shutil.copytree(lab01, root)
+    released = C.released_version(root, "lab01", "lab01")
+    given = "def helper_we_gave_them(values):\n    return sorted(values)[len(values) // 2]\n"
+    released["cells"].insert(2, {"cell_type": "code", "id": "given", "metadata": {}, "source": given,
+                                 "outputs": [], "execution_count": None})
+    (root / "release" / "lab01").mkdir(parents=True)
+    (root / "release" / "lab01" / "lab01.ipynb").write_text(json.dumps(released))
+    code = released_notebooks(open_course_dir(root), "lab01")["lab01"].code
+    assert given in code
+    assert given not in released_notebooks(open_course_dir(lab01), "lab01")["lab01"].code
