@@ -351,24 +351,26 @@ class GuardRun:
         self.tampered: str | None = None
         self.invalid_seen = 0
         self.aliases: dict[str, list[list]] = {}
+        self.defines: list[dict[str, str]] = []  # per cell: what a locked or test cell defines
+        import ast
+
         for cell in nb.cells:
-            if cell.get("cell_type") == "code":
-                tree = _parse(cell.source)
-                if tree is not None:
-                    for name, targets in _imports(tree).items():
-                        self.aliases.setdefault(name, []).extend(t for t in targets if t not in self.aliases[name])
+            tree = _parse(cell.source) if cell.get("cell_type") == "code" else None
+            defines: dict[str, str] = {}
+            if tree is not None:
+                for name, targets in _imports(tree).items():
+                    known = self.aliases.setdefault(name, [])
+                    known.extend(t for t in targets if t not in known)
+                if _is_locked_code(cell) or _is_test_cell(cell):
+                    defines = {node.name: cell.source for node in tree.body
+                               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+            self.defines.append(defines)
 
     def _protected(self, index: int) -> dict[str, str]:
         """Functions and classes the locked cells (and earlier tests) before ``index`` define."""
-        import ast
-
         out: dict[str, str] = {}
-        for cell in self.nb.cells[:index]:
-            if _is_locked_code(cell) or _is_test_cell(cell):
-                tree = _parse(cell.source)
-                for node in getattr(tree, "body", []):
-                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                        out[node.name] = cell.source
+        for defines in self.defines[:index]:
+            out.update(defines)
         return out
 
     def before(self, cell, cell_index: int, **_: object) -> None:
