@@ -9,7 +9,7 @@ CC0-1.0 (``coursebench/data/intents/README.md`` says how it was made); built fro
 >>> from coursebench import intents
 >>> corpus = intents.load()                  # both languages; language="en" or "ko" for one
 >>> corpus.message
-'intents: 840 utterances in 15 intents (420 English, 420 Korean) ...'
+'intents: 1020 utterances in 15 intents (510 English, 510 Korean); 840 train, 180 test ...'
 >>> X_train, X_test, y_train, y_test = corpus.split()   # texts and intent ids, fixed split
 >>> corpus.intents[y_train[0]], corpus.reply("late_policy", "ko")
 

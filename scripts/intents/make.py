@@ -13,8 +13,8 @@ Reads ``scripts/intents/corpus.toml`` (utterances, templates, slots, responses) 
   the intent's display name for clarifying questions (``kind=name``) and the fallback;
 - ``faq.csv``       — ``id,intent,language,question,answer``;
 
-and copies ``intents.csv`` and ``responses.csv`` next to lab 12's notebook
-(``assignments/source/lab12_chatbot/``), which nbgrader releases with it.
+and copies ``intents.csv`` next to lab 12's notebook (``assignments/source/lab12_chatbot/``),
+which nbgrader releases with it.
 
 The output is a pure function of the sources: the held-out test split takes, for every
 intent and language, the quarter of the *hand-written* utterances with the smallest CRC-32
@@ -158,9 +158,9 @@ def build(sources: Path = HERE) -> dict[str, str]:
 
 
 def targets(files: dict[str, str]) -> dict[Path, str]:
-    """Where each file goes: the package's data folder, and the lab's copies."""
+    """Where each file goes: the package's data folder, and the lab's copy."""
     out = {DATA / name: text for name, text in files.items()}
-    out.update({LAB / name: files[name] for name in ("intents.csv", "responses.csv")})
+    out[LAB / "intents.csv"] = files["intents.csv"]
     return out
 
 

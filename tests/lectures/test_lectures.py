@@ -80,11 +80,11 @@ def test_every_lecture_is_built_from_a_source_with_a_summary():
         assert meta["kernelspec"]["name"] == "python3"
 
 
-def test_index_lists_all_thirteen_lectures():
+def test_index_lists_all_fourteen_lectures():
     index = nbformat.read(str(ROOT / "lectures" / "index.ipynb"), as_version=4)
     text = index.cells[0].source
     linked = re.findall(r"\((\d\d_[a-z0-9_]+)\.ipynb\)", text)
-    assert [n[:2] for n in linked] == [f"{i:02d}" for i in range(13)]
+    assert [n[:2] for n in linked] == [f"{i:02d}" for i in range(14)]
     for lec in LECTURES:
         assert lec.name in linked, f"{lec.name} is missing from index.ipynb"
     docs = (ROOT / "docs" / "lectures.md").read_text()
