@@ -84,11 +84,12 @@ def winnow(hashes: np.ndarray, w: int = W) -> np.ndarray:
 
 @dataclass
 class Cell:
-    """One answer cell: its source, tokens and k-gram hashes."""
+    """One answer cell: its source and k-gram hashes (the tokens are found again when a
+    match is to be shown: a class's worth of them would be costly to keep and to pass
+    between processes)."""
 
     label: str
     source: str
-    tokens: Tokens
     kgrams: np.ndarray
     """Hash of the k-gram starting at each token position."""
 
@@ -100,7 +101,7 @@ class Cell:
         hits = np.flatnonzero(np.isin(self.kgrams, wanted))
         if not len(hits):
             return []
-        starts, ends = self.tokens.offsets(self.source)
+        starts, ends = normalise(self.source).offsets(self.source)
         out: list[tuple[int, int]] = []
         for i in hits:
             start, end = starts[i], max(ends[i:i + k])
@@ -127,10 +128,6 @@ class Document:
     """Sorted distinct hashes of every k-gram of all cells."""
     label: str = ""
 
-    @property
-    def tokens(self) -> int:
-        return sum(len(c.tokens) for c in self.cells)
-
 
 def fingerprint_cells(key: str, owner: str, sources: list[tuple[str, str]] | list[tuple[str, str, Tokens]], *,
                       k: int = K, w: int = W, label: str = "") -> Document:
@@ -146,7 +143,7 @@ def fingerprint_cells(key: str, owner: str, sources: list[tuple[str, str]] | lis
     for index, (cell_label, source, tokens) in enumerate(items):
         n = max(0, len(tokens) - k + 1)
         cell_hashes = hashes[at:at + n] if n else _EMPTY
-        doc.cells.append(Cell(cell_label, source, tokens, cell_hashes))
+        doc.cells.append(Cell(cell_label, source, cell_hashes))
         if n:
             pieces.append(cell_hashes)
             owners.append(np.full(n, index, dtype=np.int32))
