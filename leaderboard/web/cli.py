@@ -25,9 +25,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _secret(path: Path | None) -> str:
-    env = os.environ.get("COURSEBENCH_SECRET_KEY")
-    if env:
-        return env
+    """The key that signs session cookies: ``COURSEBENCH_SECRET_KEY`` (see
+    :mod:`coursebench.settings`), else the one kept in ``path`` (default
+    CONFIG_DIR/server-secret), made on the first start (mode 600)."""
+    from coursebench.settings import get_settings
+
+    configured = get_settings().secret_key
+    if configured is not None:
+        return configured.get_secret_value()
     from coursebench.client.credentials import config_dir
 
     path = path or config_dir() / "server-secret"
@@ -68,6 +73,7 @@ def serve(
     import uvicorn
 
     from coursebench.execution.limits import parse_size
+    from coursebench.settings import get_settings
     from leaderboard.cli import course_defaults, read_credentials
     from leaderboard.errors import LeaderboardError
     from leaderboard.services import Service
@@ -80,9 +86,9 @@ def serve(
     except Exception:
         default_db, default_comps = None, None
     creds = read_credentials()
-    url = db or os.environ.get("COURSEBENCH_DB") or creds.get("database") or default_db
-    folder = competitions or (Path(os.environ["COURSEBENCH_COMPETITIONS"]) if os.environ.get("COURSEBENCH_COMPETITIONS")
-                              else default_comps)
+    env = get_settings()
+    url = db or env.db or creds.get("database") or default_db
+    folder = competitions or env.competitions or default_comps
     if url is None or folder is None:
         console.print("[red]error:[/] no course.toml here; give --db and --competitions")
         raise typer.Exit(2)
