@@ -23,6 +23,7 @@ from . import errors
 from .auth import COOKIE, SESSION_AGE, Authenticator, RateLimiter
 from .cache import GZIP_MIN_BYTES, WebCache
 from .config import WebSettings
+from .fastpath import VisitorBoards
 from .middleware import BodyLimitMiddleware, GZip
 from .render import Renderer
 from .workers import ScoringWorkers
@@ -73,10 +74,13 @@ def create_app(service: Service, settings: WebSettings | None = None) -> FastAPI
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     errors.install(app)
 
-    # innermost first: the session cookie, gzip for what the cache did not encode, the upload limit
+    # innermost first: gzip for what the cache did not encode; the cache's front door for
+    # visitors' leaderboards (fastpath.py: its answers are encoded already, so it sits
+    # outside gzip); the session cookie; the upload limit
+    app.add_middleware(GZip, minimum_size=GZIP_MIN_BYTES, compresslevel=1)
+    app.add_middleware(VisitorBoards)
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=COOKIE,
                        max_age=SESSION_AGE, same_site="lax", https_only=settings.secure_cookies)
-    app.add_middleware(GZip, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     return app
 

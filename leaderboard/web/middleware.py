@@ -91,7 +91,7 @@ class GZip:
     here; and it adds ``Accept-Encoding`` to a ``Vary`` that may name it already (the
     cache layer's answers do), so the header is written once."""
 
-    def __init__(self, app: Any, minimum_size: int, compresslevel: int = 6) -> None:
+    def __init__(self, app: Any, minimum_size: int, compresslevel: int = 1) -> None:
         self.app = app
         self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
 

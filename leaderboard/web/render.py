@@ -91,6 +91,11 @@ class Page:
     def __init__(self, renderer: Renderer, request: Request, viewer: ParticipantView | None) -> None:
         self.renderer, self.request, self.viewer = renderer, request, viewer
 
+    @property
+    def cache(self) -> WebCache:
+        """The app's cache, where the page's cached parts come from."""
+        return self.renderer.cache
+
     def fragment(self, template: str, **context: Any) -> Fragment:
         """A part of a page rendered alone (e.g. the leaderboard table), to be cached."""
         return Fragment.of(self.renderer.env.get_template(template).render(**context).encode())

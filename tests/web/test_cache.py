@@ -120,3 +120,27 @@ def test_cached_answers_are_gzip_for_clients_that_take_it(site: Site, monkeypatc
     refused = anon.get(API, headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "content-encoding" not in refused.headers
     assert gzip.decompress(gzip.compress(refused.content)) == refused.content
+
+
+def test_the_front_door_answers_as_the_full_stack(site: Site) -> None:
+    """Visitors' leaderboards are answered by leaderboard.web.fastpath in front of FastAPI's
+    routing; a query string with the default values (or a token) takes the full stack: the
+    same answer, headers and all."""
+    from leaderboard.web import fastpath
+
+    _submit(site, "alice", 0.8)
+    anon = site.client()
+    for path, query in ((API, {"private": "false"}), (PAGE, {"board": "public"})):
+        for encoding in ("gzip", "identity"):
+            headers = {"Accept-Encoding": encoding}
+            for _ in range(3):  # the page shows the clock to the second: retry across a tick
+                fast, full = anon.get(path, headers=headers), anon.get(path, params=query, headers=headers)
+                if fast.headers["etag"] == full.headers["etag"]:
+                    break
+            assert fast.status_code == full.status_code == 200
+            assert fast.content == full.content, (path, encoding)
+            for name in ("etag", "vary", "cache-control", "content-type", "content-encoding"):
+                assert fast.headers.get(name) == full.headers.get(name), (path, encoding, name)
+    with_token = site.client("bob").get(API)
+    assert with_token.status_code == 200 and with_token.content == anon.get(API).content
+    assert fastpath._API.fullmatch(API) and fastpath._PAGE.fullmatch(PAGE)  # the paths it takes are these

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from ...errors import CompetitionOpen, LeaderboardError, NotFound
 from ...views import CompetitionView, SubmissionView
 from .. import queries
+from ..auth import Authenticator
 from ..cache import BoardEntry, Fragment, WebCache, nonblocking, respond
 from ..deps import (
     ApiInstructorDep,
@@ -60,14 +61,18 @@ class Board:
     hidden: bool  # the private board before the deadline (instructors only)
 
 
-async def visible_board(slug: str, cache: CacheDep, token: Token, auth: AuthDep,
+async def visible_board(request: Request, slug: str, token: Token,
                         private: Annotated[bool, Query(description="the private board (after the deadline; "
                                                                    "instructors: always)")] = False) -> Board:
     """The board asked for, once the caller may see it: the private one before the
-    deadline only with an instructor's token (checked only then)."""
+    deadline only with an instructor's token (checked only then).  The hottest route's
+    one dependency: it takes the cache and the authenticator from the app itself rather
+    than through two more dependencies (each costs tens of microseconds per request)."""
+    cache: WebCache = request.app.state.cache
     comp = await nonblocking(cache.competition, slug)
     hidden = private and not comp.closed
     if hidden:
+        auth: Authenticator = request.app.state.auth
         who = await run_in_threadpool(auth.from_token, token) if token else None
         if who is None or not who.is_instructor:
             raise CompetitionOpen(slug, comp.deadline.isoformat())

@@ -131,10 +131,11 @@ def highlight(table: Fragment, team_id: int | None) -> Fragment:
 
 
 @router.get("/c/{slug}/leaderboard")
-async def leaderboard(slug: str, page: PageDep, cache: CacheDep,
+async def leaderboard(slug: str, page: PageDep,
                       board: Annotated[str, Query(pattern="^(public|private)$")] = "public") -> Response:
     """Served on the event loop from the cached board and its pre-rendered table; only a
     cache miss (or a team to look up) goes to a worker thread."""
+    cache = page.cache
     comp = await nonblocking(cache.competition, slug)
     who = page.viewer
     private = board == "private"
