@@ -1,6 +1,6 @@
 """The forged-submission corpus (``tests/notebooks/forgeries/``) and the course it targets.
 
-Each corpus file is what a student would hand in: wrong answers plus one trick on the
+Each corpus file (``NAME.cells``: not a module, the cells of a notebook) is what a student would hand in: wrong answers plus one trick on the
 kernel, written as cells of nbgrader's course101 ``ps1`` (``problem1``/``problem2``) or
 of ``ps2``, a small assignment made here with ``nbgrader generate_assignment`` whose
 tests use what real labs use (``abs``, ``isinstance``, ``math.isclose``, ``np.isclose``,
@@ -100,7 +100,7 @@ class Forgery:
 
 def load_corpus() -> list[Forgery]:
     out = []
-    for path in sorted(CORPUS.glob("*.py")):
+    for path in sorted(CORPUS.glob("*.cells")):
         head: dict[str, list[str]] = {}
         cells: dict[str, dict[str, str]] = {}
         current: list[str] | None = None
