@@ -18,9 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import CoursebenchError
 from .execution.limits import Limits, parse_size
-from .settings import get_settings
-
-COURSE_FILE = "course.toml"
+from .settings import COURSE_FILE, find_course_file, get_settings  # noqa: F401  (re-exported)
 
 
 class ConfigError(CoursebenchError):
@@ -225,19 +223,6 @@ class Course(_Model):
                 return a
         known = ", ".join(a.name for a in self.assignments) or "(none)"
         raise ConfigError(f"no assignment {name!r} in course.toml; known: {known}")
-
-
-def find_course_file(start: str | os.PathLike | None = None) -> Path | None:
-    """``$COURSEBENCH_COURSE``, else the nearest ``course.toml`` upwards from ``start``."""
-    env = get_settings().course
-    if env:
-        return env
-    here = Path(start or Path.cwd()).resolve()
-    for directory in (here, *here.parents):
-        candidate = directory / COURSE_FILE
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def load_course(path: str | os.PathLike | None = None) -> Course:

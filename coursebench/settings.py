@@ -270,6 +270,40 @@ def get_settings() -> Settings:
     return _cached(tuple(os.environ.get(name) for name in ENV_NAMES))
 
 
+# -- the course file ---------------------------------------------------------------------
+
+COURSE_FILE = "course.toml"
+
+
+def find_course_file(start: str | os.PathLike | None = None) -> Path | None:
+    """``$COURSEBENCH_COURSE``, else the nearest ``course.toml`` upwards from ``start``."""
+    env = get_settings().course
+    if env:
+        return env
+    here = Path(start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / COURSE_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def course_table(name: str, start: str | os.PathLike | None = None) -> dict[str, Any]:
+    """One table of the course file as plain TOML (``{}`` without a file, the table, or a
+    readable file), for the few execution settings the engine needs below the course
+    model (:mod:`coursebench.config` validates the whole file and reports its errors)."""
+    import tomllib
+
+    file = find_course_file(start)
+    if file is None or not file.is_file():
+        return {}
+    try:
+        table = tomllib.loads(file.read_text(encoding="utf-8")).get(name, {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+    return table if isinstance(table, dict) else {}
+
+
 # -- what `coursebench doctor` and docs/settings.md show ------------------------------
 
 

@@ -7,13 +7,14 @@ slots for the devices of that worker.
 
 from __future__ import annotations
 
-import os
 import queue
 import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
+
+from ..settings import get_settings
 
 
 class GPUSlots:
@@ -58,9 +59,9 @@ class GPUSlots:
 def detect_gpus() -> list[str]:
     """GPU device ids on this machine: ``COURSEBENCH_GPUS`` (comma list) wins, then
     ``nvidia-smi``.  An empty list means none."""
-    forced = os.environ.get("COURSEBENCH_GPUS")
+    forced = get_settings().gpus
     if forced is not None:
-        return [d.strip() for d in forced.split(",") if d.strip()]
+        return list(forced)
     smi = shutil.which("nvidia-smi")
     if not smi:
         return []

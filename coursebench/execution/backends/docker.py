@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...settings import course_table, get_settings
 from ..job import WORKER_PATH, JobDir
 from .base import Backend, Outcome, register
 from .process import HARD_KILL_GRACE, LOG_TAIL_BYTES, _dir_size, chown_tree, pick_sandbox_uid, sandbox_env
@@ -73,19 +74,19 @@ class DockerSettings:
 
     @classmethod
     def current(cls) -> DockerSettings:
+        settings = get_settings()
         image, gpu_image = DEFAULT_IMAGE, DEFAULT_GPU_IMAGE
-        if not (os.environ.get("COURSEBENCH_DOCKER_IMAGE") and os.environ.get("COURSEBENCH_DOCKER_GPU_IMAGE")):
-            try:
-                from ...config import load_course
-
-                execution = load_course().execution
-                image, gpu_image = execution.image, execution.gpu_image
-            except Exception:  # an unreadable course.toml: the runner reports it elsewhere
-                pass
+        if not (settings.docker_image and settings.docker_gpu_image):
+            # course.toml's [execution] image / gpu_image (the course model validates the
+            # file; an unreadable one is reported there, and the defaults hold here)
+            execution = course_table("execution")
+            image = execution.get("image") if isinstance(execution.get("image"), str) else image
+            gpu = execution.get("gpu_image")
+            gpu_image = gpu if isinstance(gpu, str) else gpu_image
         return cls(
-            host=os.environ.get("COURSEBENCH_DOCKER_HOST") or os.environ.get("DOCKER_HOST") or None,
-            image=os.environ.get("COURSEBENCH_DOCKER_IMAGE") or image,
-            gpu_image=os.environ.get("COURSEBENCH_DOCKER_GPU_IMAGE") or gpu_image,
+            host=settings.engine_host,
+            image=settings.docker_image or image,
+            gpu_image=settings.docker_gpu_image or gpu_image,
         )
 
     @property
