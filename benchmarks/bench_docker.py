@@ -28,7 +28,7 @@ from common import Row
 
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
-CELLS = [
+BENCH_SOURCES = [
     "import numpy as np\nimport pandas as pd\nfrom sklearn.linear_model import LogisticRegression",
     "seed = 0",
     "rng = np.random.default_rng(seed)\nX = rng.normal(size=(300, 5))\ny = (X[:, 0] + X[:, 1] > 0).astype(int)",
@@ -45,7 +45,7 @@ def make_notebooks(folder: Path, count: int) -> list[Path]:
     for i in range(count):
         nb = v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nb.cells = [v4.new_code_cell(src) for src in CELLS]
+        nb.cells = [v4.new_code_cell(src) for src in BENCH_SOURCES]
         nb.cells[1].metadata["tags"] = ["parameters"]
         nb.cells[1].source = f"seed = {i}"
         path = folder / f"lab_{i:02d}.ipynb"

@@ -18,7 +18,7 @@ import nbformat
 from common import Row
 from nbformat import v4
 
-SKLEARN_CELLS = [
+SKLEARN_SOURCES = [
     "from sklearn.datasets import load_breast_cancer\nfrom sklearn.linear_model import LogisticRegression\n"
     "from sklearn.preprocessing import StandardScaler\nfrom sklearn.pipeline import make_pipeline",
     "X, y = load_breast_cancer(return_X_y=True)\nmodel = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))\n"
@@ -62,7 +62,7 @@ def run(quick: bool = False) -> list[Row]:
                         note=f"medians {statistics.median(ours):.2f}s vs {statistics.median(plain):.2f}s"))
 
         count = 12 if quick else 40
-        notebooks = [_notebook(work / f"sk{i}.ipynb", SKLEARN_CELLS) for i in range(count)]
+        notebooks = [_notebook(work / f"sk{i}.ipynb", SKLEARN_SOURCES) for i in range(count)]
         started = time.perf_counter()
         results = run_many([Job(nb, backend=backend, limits=Limits(timeout=120)) for nb in notebooks],
                            workers=2, progress=False)
