@@ -202,6 +202,7 @@ class Guard:
             self.snapshot = self._machinery()
             self.builtins = dict(builtins.__dict__)
         self.events = {k: list(v) for k, v in shell.events.callbacks.items()}
+        self.initial_ns = dict(shell.user_ns)  # what IPython itself put there (get_ipython, exit, ...)
         self.meta_path, self.path_hooks = list(sys.meta_path), list(sys.path_hooks)
         self.hooks = {n: getattr(sys, n, None) for n in ("excepthook", "unraisablehook")}
         self._wrap_tracing()
@@ -364,7 +365,8 @@ class Guard:
         for name in sorted(loaded - bound):
             value = ns.get(name, MISSING)
             original = self.builtins.get(name, MISSING)
-            if original is not MISSING and value is not MISSING and value is not original and callable(value):
+            if original is not MISSING and value is not MISSING and value is not original and callable(value) \
+                    and value is not self.initial_ns.get(name, MISSING):
                 if self.from_notebook(value) or not self._library_alias(value, name):
                     self._found(f"redefined {name}, which the test uses", when)
             if value is MISSING and original is MISSING:

@@ -436,7 +436,13 @@ class GuardRun:
             self.tampered = notes[0]
         passed = verdict is not None and verdict.get("passed") is True and self.tampered is None
         kept = [o for o in outputs if o.get("output_type") not in ("error", "execute_result")]
-        if passed:
+        if passed and any(o.get("output_type") == "error" for o in outputs):
+            # the test passed, yet IPython showed an error in it (a magic such as %%time
+            # catches and shows it): nbgrader scores that 0, and so does this
+            kept = [o for o in outputs if o.get("output_type") != "execute_result"]
+            passed = False
+            verdict = None if verdict is None else {**verdict, "shown_error": True}
+        elif passed:
             if isinstance(verdict.get("value"), str):
                 kept.append(v4.new_output("execute_result", data={"text/plain": verdict["value"]},
                                           execution_count=cell.get("execution_count")))
@@ -446,6 +452,8 @@ class GuardRun:
             kept.append(v4.new_output("error", ename="NeedsReview",
                                       evalue=f"this test scores 0 until an instructor reviews it: {shown}",
                                       traceback=[f"NeedsReview: {shown}", *tail]))
+        elif verdict is not None and verdict.get("shown_error"):
+            pass  # the error IPython showed stays, as nbgrader would see it
         elif verdict is not None and verdict.get("ename"):
             kept.append(v4.new_output("error", ename=str(verdict["ename"])[:200], evalue=str(verdict.get("evalue")),
                                       traceback=[str(t) for t in verdict.get("traceback") or []][:200]))

@@ -85,7 +85,7 @@ def enforce(graded: Any, executed: Any, finished: set[int]) -> Enforced:
             out.affected[gid] = notes[0] if notes else tampered
         passed = verdict.get("verdict") == "pass" and tampered is None
         if passed:
-            cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
+            pass  # the worker's outputs: the kernel's printout and the guard's value
         elif not any(o.get("output_type") == "error" for o in cell.outputs) or tampered is not None:
             cell.outputs = [o for o in cell.outputs if o.get("output_type") not in ("error", "execute_result")]
             if tampered is not None:
