@@ -170,6 +170,10 @@ class Settings(BaseSettings):
     figures: Path | None = _setting(
         group="inside the sandbox", read_by=SANDBOX_HELPERS, shown_default="build/figures",
         description="Where the lecture helpers' save_fig writes figures.")
+    intents_dir: Path | None = _setting(
+        group="inside the sandbox", read_by=SANDBOX_HELPERS, shown_default="the package's data/intents",
+        description="A folder holding the help-desk intents corpus (intents.csv, ...) that lecture 13 and "
+        "lab 12 read, instead of the copy shipped in the package.")
     smoke: Annotated[bool, NoDecode] = _setting(
         False, group="inside the sandbox", read_by=SANDBOX_HELPERS, description="Notebooks run at smoke size "
         "(little data, few epochs) also outside their parameters cell: 1/true/yes/on.")
