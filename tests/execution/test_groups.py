@@ -182,19 +182,30 @@ def test_a_notebook_cannot_forge_the_answers_of_its_group(process_backend):
     assert second.status == "error" and second.ename == "ZeroDivisionError"
 
 
-def test_cancel_stops_the_running_notebook_and_skips_the_rest(bwrap_backend):
+def test_cancel_stops_the_running_notebook_and_skips_the_rest(bwrap_backend, private_job_root):
     cancel = threading.Event()
     group = JobGroup([
         job("quick", "print(1)", backend=bwrap_backend),
-        job("slow", "import time\ntime.sleep(60)", backend=bwrap_backend),
+        job("slow", "open('slow-started', 'w').close()\nimport time\ntime.sleep(60)", backend=bwrap_backend),
         job("never", "print(2)", backend=bwrap_backend),
     ])
-    timer = threading.Timer(4.0, cancel.set)
-    timer.start()
+    done = threading.Event()
+
+    def cancel_once_slow_runs() -> None:  # not a fixed delay: a busy machine starts kernels slowly
+        deadline = time.monotonic() + 120
+        while not done.is_set() and time.monotonic() < deadline:
+            if any(private_job_root.rglob("slow-started")):
+                cancel.set()
+                return
+            time.sleep(0.1)
+
+    watcher = threading.Thread(target=cancel_once_slow_runs, daemon=True)
+    watcher.start()
     try:
         quick, slow, never = run_group(group, cancel=cancel)
     finally:
-        timer.cancel()
+        done.set()
+        watcher.join()
     assert quick.status == "ok"
     assert slow.status == "killed" and "cancelled" in slow.message
     assert never.status == "killed" and "not run" in never.message and "slow" in never.message
