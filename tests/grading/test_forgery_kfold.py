@@ -14,10 +14,10 @@ from coursebench.execution import ExecutionResult
 from leaderboard.kfold import evaluate_notebook, produced
 from tests.helpers import must_have_or_skip
 from tests.leaderboard.conftest import START, make_competition
+from tests.leaderboard.test_kfold import notebook
 
 pytestmark = pytest.mark.slow
 
-PARAMS = 'train_path = "train.csv"\ntest_path = "test.csv"\noutput_path = "submission.csv"\nfold = -1'
 
 HONEST = """
 import pandas as pd
@@ -64,16 +64,6 @@ shutil.copyfile("later.csv", {output_path!r})
 subprocess.Popen([sys.executable, "-c", DAEMON], start_new_session=True,
                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 '''
-
-
-def notebook(path, code: str):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    params = nbformat.v4.new_code_cell(PARAMS)
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(code)]
-    nbformat.write(nb, str(path))
-    return path
 
 
 @pytest.fixture(scope="module")
