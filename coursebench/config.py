@@ -58,6 +58,11 @@ class ExecutionSettings(_Model):
     output: str | int | None = "10M"
     image: str = "coursebench-runtime:latest"
     gpu_image: str = "coursebench-gpu:latest"
+    warm: bool = Field(True, description="fork each notebook's kernel from a pre-imported template "
+                       "in its sandbox (docs/warm.md)")
+    preimport: list[str] = Field(default_factory=lambda: ["numpy", "pandas", "sklearn", "matplotlib",
+                                                          "matplotlib.pyplot"],
+                                 description="what the warm template imports once per sandbox")
 
     @field_validator("memory", "output")
     @classmethod
@@ -84,6 +89,7 @@ class Student(_Model):
     name: str = ""
     email: str = ""
     aliases: list[str] = Field(default_factory=list, description="other names an LMS may use")
+    gpu: bool = Field(False, description="the course hub gives this student's server a GPU (docs/hub.md)")
 
     @field_validator("id")
     @classmethod
@@ -184,6 +190,7 @@ class Course(_Model):
     students: list[Student] = Field(default_factory=list)
     assignments: list[Assignment] = Field(default_factory=list)
     competitions: list[CompetitionRef] = Field(default_factory=list)
+    hub: dict[str, Any] = Field(default_factory=dict, description="[hub]: read by coursebench.hub.course")
     paths: dict[str, str] = Field(
         default_factory=lambda: {
             "assignments": "assignments",

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     cgroup_root: Path = _setting(
         Path("/sys/fs/cgroup"), group="sandbox", description="Where the cgroup filesystem is mounted "
         "(read once, when coursebench.execution is imported).")
+    warm: Annotated[bool | None, NoDecode] = _setting(
+        group="sandbox", shown_default="course.toml [execution] warm (on)", description="Fork each "
+        "notebook's kernel from the sandbox's pre-imported template (docs/warm.md); 0/no/false/off: "
+        "start every kernel cold.")
     gpus: Annotated[list[str] | None, NoDecode] = _setting(
         group="sandbox", shown_default="ask nvidia-smi", description="GPU device ids this machine gives "
         "to jobs, comma-separated (0,1); empty: none.")
@@ -155,6 +159,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = _setting(
         group="leaderboard", shown_default="a random key kept in CONFIG_DIR/server-secret",
         description="The key that signs web sessions (give every server process the same one).")
+    web_options: str | None = _setting(
+        group="leaderboard", shown_default="coursebench serve's defaults", description="The options of "
+        "`coursebench serve` as JSON, which `serve --processes N` hands to its web processes; set it to run "
+        "`uvicorn --factory leaderboard.web.factory:create_app_from_env` yourself (keys: docs/deploy.md).")
     server: str | None = _setting(
         group="leaderboard", read_by=STUDENT_CLIENT, shown_default="the saved login, else http://127.0.0.1:8000",
         description="The course server a student's `compete` commands and notebook helpers talk to.")
@@ -196,6 +204,11 @@ class Settings(BaseSettings):
     @classmethod
     def _cgroups(cls, value: Any) -> Any:
         return _on_unless_off(value)
+
+    @field_validator("warm", mode="before")
+    @classmethod
+    def _warm(cls, value: Any) -> Any:
+        return None if value is None or str(value).strip() == "" else _on_unless_off(value)
 
     @field_validator("smoke", "sandbox", "test_lab_image", mode="before")
     @classmethod

@@ -34,6 +34,7 @@ from typing import Any, Union
 from ..settings import get_settings
 from .errors import NotebookInputError
 from .limits import Limits
+from .warm import options as warm_options
 
 NotebookLike = Union[str, os.PathLike, Any]
 FileSpec = Union[str, os.PathLike, tuple[Union[str, os.PathLike], str]]
@@ -65,6 +66,9 @@ class Job:
     trusted: bool = False
     """You wrote this notebook (a lecture, your own analysis): it may run on a backend that
     does not isolate (``subprocess``).  Students' work is never trusted."""
+    warm: bool | None = None
+    """Fork the kernel from the sandbox's pre-imported template (docs/warm.md); None: the
+    course's default (``[execution] warm``, ``COURSEBENCH_WARM``)."""
 
     def display_name(self) -> str:
         if self.name:
@@ -219,6 +223,7 @@ def prepare(job: Job, limits: Limits | None = None) -> JobDir:
             "start_timeout": min(60.0, limits.timeout),
             "collect": list(job.collect),
             "id": uuid.uuid4().hex,
+            "warm": warm_options(job.warm),
         }
         (path / "job.json").write_text(json.dumps(settings))
         shutil.copyfile(GUARD_PATH, path / GUARD_PATH.name)
@@ -277,14 +282,16 @@ def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
                 "name": job.display_name(),
             })
             members.append((index, job, nb))
-        settings = {"kernel_name": first.kernel_name, "id": uuid.uuid4().hex, "notebooks": entries}
+        settings = {"kernel_name": first.kernel_name, "id": uuid.uuid4().hex, "notebooks": entries,
+                    "warm": warm_options(first.warm)}
         (path / "job.json").write_text(json.dumps(settings))
         shutil.copyfile(GUARD_PATH, path / GUARD_PATH.name)
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
     dummy = Job(notebook=members[0][2], limits=sandbox, name=group.display_name(),
-                backend=first.backend, kernel_name=first.kernel_name, keep=first.keep, trusted=group.trusted)
+                backend=first.backend, kernel_name=first.kernel_name, keep=first.keep, trusted=group.trusted,
+                warm=first.warm)
     return JobDir(path=path, job=dummy, limits=sandbox, notebook=members[0][2], members=members)
 
 

@@ -36,6 +36,8 @@ RESULT_SCHEMA: dict[str, Any] = {
         "message": {"type": "string", "maxLength": 10_000},
         "worker_seconds": {"type": "number", "minimum": 0},
         "kernel_exit": {"type": ["integer", "null"]},
+        # the warm template's report (docs/warm.md): for people, never a verdict
+        "warm": {"type": "object", "properties": {"forked": {"type": "boolean"}}, "maxProperties": 20},
     },
     "additionalProperties": False,
 }
@@ -76,6 +78,8 @@ class ExecutionResult:
     notebook_trusted: bool = True
     """False when the notebook came from the sandbox's autosave after a hard kill
     (the worker could not deliver it): outputs are shown but are student-writable."""
+    warm: bool = False
+    """True when the notebook's kernel was forked from the sandbox's pre-imported template."""
     sandboxed: bool = True
     """False when the notebook ran without isolation (the ``subprocess`` backend, for
     trusted notebooks only).  Set from ``backend``: a result cannot claim otherwise."""

@@ -222,6 +222,7 @@ def _interpret_one(
         result.cell_durations = list(data.get("cell_durations") or [])
         result.versions = dict(data.get("versions") or {})
         result.output_truncated = bool(data.get("output_truncated"))
+        result.warm = (data.get("warm") or {}).get("forked") is True
         result.notebook = answer["notebook"]
     else:
         result.notebook = _autosaved(jobdir, autosave)

@@ -35,10 +35,10 @@ import time
 import traceback
 from importlib import metadata
 
-# jsonschema's format checkers pull in rfc3987_syntax (1.2 s) and papermill's iorw pulls
-# in pyarrow (0.1 s); neither is needed to execute a notebook.  Blocking them here only
-# affects this worker process, never the kernel that runs the student's code.
-for _slow in (
+#: jsonschema's format checkers pull in rfc3987_syntax (1.2 s) and papermill's iorw pulls
+#: in pyarrow (0.1 s); neither is needed to execute a notebook.  :func:`_block_slow_imports`
+#: blocks them in the worker process only, never in the template or a kernel.
+SLOW_IMPORTS = (
     "rfc3987_syntax",
     "rfc3987",
     "rfc3339_validator",
@@ -48,8 +48,13 @@ for _slow in (
     "webcolors",
     "jsonpointer",
     "pyarrow",
-):
-    sys.modules.setdefault(_slow, None)  # type: ignore[arg-type]
+)
+
+
+def _block_slow_imports() -> None:
+    for name in SLOW_IMPORTS:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+
 
 RESULT_VERSION = 1
 AUTOSAVE_SECONDS = 2.0
@@ -603,8 +608,9 @@ SPARE_PID: int | None = None
 
 def _children() -> list[int]:
     """Pids whose parent is this process (the kernel), read from /proc; the spare
-    kernel for the next notebook is left out."""
+    kernel for the next notebook and the warm template are left out."""
     me, found, spare = os.getpid(), [], SPARE_PID
+    template = TEMPLATE.pid if TEMPLATE is not None else None
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -613,7 +619,7 @@ def _children() -> list[int]:
                 fields = fh.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == me and int(entry) != spare:
+        if int(fields[1]) == me and int(entry) not in (spare, template):
             found.append(int(entry))
     return found
 
@@ -740,10 +746,11 @@ def _spec_manager_class():
         (``$HOME`` is the sandbox's /tmp)."""
 
         argv: tuple[str, ...] = ()
+        metadata: tuple = ()  # (key, value) pairs
 
         def get_kernel_spec(self, kernel_name, *args, **kwargs):
             return KernelSpec(argv=list(self.argv), display_name=kernel_name, language="python",
-                              resource_dir="", env={}, metadata={}, interrupt_mode="signal")
+                              resource_dir="", env={}, metadata=dict(self.metadata), interrupt_mode="signal")
 
     return TrustedSpecs
 
@@ -760,12 +767,20 @@ def _start_kernel_early(kernel_name: str, cwd: str, guard_source: bytes | None =
         km = manager(kernel_name=kernel_name)
         km.client_factory = client
         extra: dict = {}
+        specs = None
         if guard_source is not None:
             link = GuardLink(guard_source)
             specs = _spec_manager_class()()
             specs.argv = [sys.executable, "-c", BOOT % link.kernel_fds(), "-f", "{connection_file}"]
-            km.kernel_spec_manager = specs
             extra["pass_fds"] = link.kernel_fds()
+        elif TEMPLATE is not None and kernel_name == "python3":
+            specs = _spec_manager_class()()  # what `python3` runs: ipykernel in this sandbox's Python
+            specs.argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        if specs is not None and TEMPLATE is not None:
+            _warm_provisioner()
+            specs.metadata = (("kernel_provisioner", {"provisioner_name": WARM_PROVISIONER}),)
+        if specs is not None:
+            km.kernel_spec_manager = specs
         loop = asyncio.new_event_loop()
         try:
             loop.run_until_complete(
@@ -785,6 +800,398 @@ def _start_kernel_early(kernel_name: str, cwd: str, guard_source: bytes | None =
                 except OSError:
                     pass
         return None
+
+
+# --- warm kernels: a pre-imported template process that forks each notebook's kernel ----
+#
+# ``worker.py --template FD PREIMPORT`` is a clean Python process that imports ipykernel
+# and the course's heavy libraries once and never runs student code.  The worker asks it
+# (over a socketpair only the two of them hold, FD) to fork a kernel: the template forks,
+# the child forks the kernel and exits, so the kernel is re-parented to the worker (a
+# subreaper) and is the worker's child like a kernel it had started itself (the watchdog,
+# the cleanup between notebooks and the exit status work unchanged).  The kernel then
+# runs exactly the command the kernel spec names (``-c BOOT`` with the test guard, or
+# ``-m ipykernel_launcher``), in a fresh session, with its own cwd, env and fds.  See
+# docs/warm.md.
+
+WARM_PROVISIONER = "coursebench-warm"
+#: what the template always imports: the kernel itself (the course's libraries come on top)
+WARM_BASE = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython",
+             "jupyter_client.session", "zmq", "tornado.ioloop")
+WARM_READY_WAIT = 120.0
+WARM_FORK_WAIT = 10.0
+KERNEL_COMM = b"cb-kernel"
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
+    except Exception:
+        pass
+
+
+def _set_comm(name: bytes) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, ctypes.c_char_p(name), 0, 0, 0)  # PR_SET_NAME
+    except Exception:
+        pass
+
+
+def template_main(fd: int, preimport: list[str]) -> int:
+    """The template process: import, then fork kernels on request until the worker hangs up."""
+    import gc
+    import importlib
+    import signal
+    import socket
+
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
+    sock = socket.socket(fileno=fd)
+    _set_comm(b"cb-template")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the watchdog's SIGINT is for kernels
+    failed: dict[str, str] = {}
+    for name in (*WARM_BASE, *preimport):
+        try:
+            importlib.import_module(name)
+        except BaseException as exc:  # a library missing from this image: the kernel imports it itself
+            failed[name] = f"{type(exc).__name__}: {exc}"[:200]
+    if "matplotlib" in sys.modules:
+        try:  # the font list is built once here, not in every kernel
+            from matplotlib import font_manager
+
+            font_manager.findfont("DejaVu Sans")
+        except Exception:
+            pass
+    gc.collect()
+    gc.freeze()  # what is imported stays in the permanent generation: fewer copied pages per fork
+    _prctl(4, 0)  # PR_SET_DUMPABLE: no kernel may ptrace this process or read its memory
+    threads = threading.active_count()
+    sock.sendall(json.dumps({"ready": True, "pid": os.getpid(), "threads": threads, "failed": failed,
+                             "modules": len(sys.modules)}).encode())
+    while True:
+        try:
+            data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, 16)
+        except OSError:
+            return 0
+        if not data:
+            return 0
+        try:
+            reply = _template_fork(json.loads(data), fds)
+        except Exception as exc:
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            for f in fds:
+                try:
+                    os.close(f)
+                except OSError:
+                    pass
+        try:
+            sock.sendall(json.dumps(reply).encode())
+        except OSError:
+            return 0
+
+
+def _template_fork(request: dict, fds: list[int]) -> dict:
+    if threading.active_count() != 1:  # fork with other threads alive copies their locks held
+        return {"error": f"the template has {threading.active_count()} threads; it forks only with one"}
+    r, w = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        try:
+            os.close(r)
+            kernel = os.fork()
+            if kernel == 0:
+                os.close(w)
+                _become_kernel(request, fds)  # never returns
+            os.write(w, str(kernel).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    raw = b""
+    while True:
+        chunk = os.read(r, 64)
+        if not chunk:
+            break
+        raw += chunk
+    os.close(r)
+    os.waitpid(middle, 0)  # the kernel is the worker's child (subreaper) before we answer
+    return {"pid": int(raw)} if raw.strip().isdigit() else {"error": "the fork failed"}
+
+
+def _become_kernel(request: dict, fds: list[int]) -> None:
+    """In the forked child: become a fresh kernel process, then run the kernel command."""
+    code = 1
+    try:
+        import signal
+        import types
+
+        os.setsid()
+        for sig in range(1, signal.NSIG):
+            try:
+                signal.signal(sig, signal.SIG_DFL)
+            except (OSError, ValueError, RuntimeError):
+                continue
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # as CPython sets it at start
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        targets = [int(t) for t in request["targets"]]
+        # the fds the worker sent land on the numbers the kernel command expects; every
+        # other descriptor of the template (its socket to the worker above all) is closed
+        import fcntl
+
+        low = max([64, *targets]) + 1
+        moved = [fcntl.fcntl(f, fcntl.F_DUPFD, low) for f in fds]
+        for t, f in zip(targets, moved, strict=True):
+            os.dup2(f, t, inheritable=t <= 2)
+        keep = set(targets)
+        for f in _open_fds():
+            if f not in keep:
+                try:
+                    os.close(f)
+                except OSError:
+                    pass
+        _prctl(4, 1)  # dumpable again, as any exec'd kernel is
+        _set_comm(KERNEL_COMM)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        _reseed()
+        argv = list(request["argv"])
+        main = types.ModuleType("__main__")
+        main.__dict__["__builtins__"] = __builtins__
+        sys.modules["__main__"] = main
+        if len(argv) >= 3 and argv[1] == "-c":
+            sys.argv = ["-c", *argv[3:]]
+            sys.path.insert(0, "")
+            exec(compile(argv[2], "<string>", "exec"), main.__dict__)
+        elif len(argv) >= 3 and argv[1] == "-m":
+            import runpy
+
+            sys.argv = [argv[2], *argv[3:]]
+            sys.path.insert(0, os.getcwd())
+            sys.modules.pop("__main__", None)
+            runpy.run_module(argv[2], run_name="__main__", alter_sys=True)
+        else:
+            raise RuntimeError(f"the template runs python -c/-m kernels only, not {argv[:2]}")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    try:
+        import atexit
+
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def _open_fds() -> list[int]:
+    try:
+        return [int(n) for n in os.listdir("/proc/self/fd")]
+    except OSError:
+        return list(range(3, 1024))
+
+
+def _reseed() -> None:
+    """Every random stream the template's imports created gets fresh OS entropy."""
+    import random
+
+    random.seed()
+    np = sys.modules.get("numpy")
+    if np is not None:
+        try:
+            np.random.seed()
+        except Exception:
+            pass
+    for name in ("torch", "tensorflow"):
+        mod = sys.modules.get(name)
+        if mod is not None and hasattr(mod, "seed"):
+            try:
+                mod.seed()
+            except Exception:
+                pass
+
+
+class Template:
+    """The worker's end of the template: start it, fork kernels from it, replace it when
+    a kernel killed, stopped or confused it."""
+
+    def __init__(self, preimport: list[str]) -> None:
+        self.preimport = list(preimport)
+        self.lock = threading.Lock()
+        self.proc = None
+        self.sock = None
+        self.info: dict | None = None
+        self.forks = 0
+        self.restarts = -1
+        self.errors: list[str] = []
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    def start(self) -> None:
+        import socket
+        import subprocess
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, os.path.abspath(__file__), "--template", str(theirs.fileno()),
+                 json.dumps(self.preimport)],
+                pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, close_fds=True)
+        finally:
+            theirs.close()
+        self.sock, self.info = ours, None
+        self.restarts += 1
+
+    def _ready(self, timeout: float) -> None:
+        if self.info is not None:
+            return
+        self.sock.settimeout(timeout)
+        data = self.sock.recv(1 << 20)
+        if not data:
+            raise OSError("the template exited before it was ready")
+        self.info = json.loads(data)
+
+    def fork(self, argv: list[str], cwd: str, env: dict, pass_fds=()) -> int:
+        """The pid of a kernel forked from the template, running ``argv``."""
+        import socket
+
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self.stop()
+                self.start()
+            try:
+                self._ready(WARM_READY_WAIT)
+                targets = [0, 1, 2, *pass_fds]
+                null = os.open(os.devnull, os.O_RDONLY)
+                try:
+                    request = {"argv": argv, "cwd": cwd, "env": env, "targets": targets}
+                    self.sock.settimeout(WARM_FORK_WAIT)
+                    socket.send_fds(self.sock, [json.dumps(request).encode()], [null, 1, 2, *pass_fds])
+                finally:
+                    os.close(null)
+                reply = json.loads(self.sock.recv(1 << 16) or b"{}")
+                if "pid" not in reply:
+                    raise OSError(reply.get("error") or "the template did not answer")
+                self.forks += 1
+                return int(reply["pid"])
+            except (OSError, ValueError) as exc:
+                self.errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                self.stop()  # a kernel stopped or killed it: the next notebook gets a new one
+                self.start()
+                raise
+
+    def stop(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        if self.proc is not None:
+            try:
+                self.proc.kill()
+                self.proc.wait()
+            except OSError:
+                pass
+            self.proc = None
+
+    def report(self) -> dict:
+        info = self.info or {}
+        return {"forks": self.forks, "restarts": max(0, self.restarts), "preimport": self.preimport,
+                "failed": info.get("failed", {}), "threads": info.get("threads"), "errors": self.errors[-3:]}
+
+
+#: the job's template (None: kernels start cold)
+TEMPLATE: Template | None = None
+
+
+class ForkedKernel:
+    """``subprocess.Popen``'s face for a kernel the template forked (the worker's child)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere (the cleanup between notebooks)
+                try:
+                    os.kill(self.pid, 0)
+                except OSError:
+                    self.returncode = -9
+                return self.returncode
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(str(self.pid), timeout or 0)
+            time.sleep(0.005)
+        return self.returncode  # type: ignore[return-value]
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(9)
+
+    def terminate(self) -> None:
+        self.send_signal(15)
+
+
+@functools.cache
+def _warm_provisioner():
+    """jupyter_client's extension point for how a kernel is launched: a provisioner, here
+    registered under :data:`WARM_PROVISIONER` and named by the kernel spec's
+    ``metadata.kernel_provisioner``.  It forks the kernel from the template; when the
+    template cannot (it died, was stopped by a kernel, the fork failed) the kernel
+    starts cold, exactly as LocalProvisioner starts it."""
+    from jupyter_client.provisioning import LocalProvisioner
+    from jupyter_client.provisioning.factory import KernelProvisionerFactory
+
+    class WarmProvisioner(LocalProvisioner):
+        async def launch_kernel(self, cmd, **kwargs):
+            template = TEMPLATE
+            if template is not None:
+                env = kwargs.get("env")
+                try:
+                    pid = template.fork(list(cmd), str(kwargs.get("cwd") or os.getcwd()),
+                                        dict(os.environ if env is None else env), tuple(kwargs.get("pass_fds") or ()))
+                except (OSError, ValueError):
+                    pid = None
+                if pid is not None:
+                    self.process = ForkedKernel(pid)
+                    self.pid = self.pgid = pid
+                    self.cwd = kwargs.get("cwd")
+                    return self.connection_info
+            return await super().launch_kernel(cmd, **kwargs)
+
+    class Entry:  # what the factory keeps for an entry point: something with load()
+        name = WARM_PROVISIONER
+
+        @staticmethod
+        def load():
+            return WarmProvisioner
+
+    KernelProvisionerFactory.instance().provisioners[WARM_PROVISIONER] = Entry()
+    return WarmProvisioner
 
 
 def _strip_ansi(text: str) -> str:
@@ -999,6 +1406,8 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
     result["output_truncated"] = STATE.truncated
     if STATE.truncated and not result["message"]:
         result["message"] = f"output truncated at {_human(STATE.output_limit)}"
+    if TEMPLATE is not None:
+        result["warm"] = {"forked": isinstance(_kernel_process(km), ForkedKernel), **TEMPLATE.report()}
     link = STATE.guard_link
     STATE.notebook_done()
     if link is not None:
@@ -1164,6 +1573,9 @@ def main(argv: list[str]) -> int:
     dir for people to read.  Between notebooks every process the previous one left is
     killed, so each notebook starts from a clean sandbox (its files stay, as in nbgrader).
     """
+    global TEMPLATE
+    if len(argv) == 4 and argv[1] == "--template":
+        return template_main(int(argv[2]), list(json.loads(argv[3])))
     if len(argv) != 2:
         print("usage: worker.py JOB_DIR", file=sys.stderr)
         return 2
@@ -1173,7 +1585,17 @@ def main(argv: list[str]) -> int:
     channel = os.dup(1)  # non-inheritable (PEP 446): the kernel never gets it
     os.dup2(2, 1)
     with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
-        items = load_inputs(job_dir, notebooks_of(json.load(fh)))
+        job = json.load(fh)
+    warm = job.get("warm")
+    if isinstance(warm, dict) and warm.get("enabled"):
+        # first of all: the template imports while this process reads and imports papermill
+        TEMPLATE = Template([str(m) for m in warm.get("preimport") or []])
+        try:
+            TEMPLATE.start()
+        except OSError:
+            TEMPLATE = None
+    _block_slow_imports()
+    items = load_inputs(job_dir, notebooks_of(job))
     own = _own_files(job_dir, items)
     spare = None
     for index, settings in enumerate(items):
