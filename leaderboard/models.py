@@ -176,3 +176,15 @@ class Blob(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     kind: Mapped[str] = mapped_column(String(20))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RateLimit(Base):
+    """Recent attempts per key (a user's submissions, a client address's logins) for the
+    web's per-minute limits, shared by every web process (leaderboard.web.ratelimit):
+    ``hits`` holds the attempts' times (epoch seconds, space-separated) within the window."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[str] = mapped_column(Text, default="")
+    last_hit: Mapped[float] = mapped_column(Float, default=0.0)

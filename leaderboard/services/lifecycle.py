@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from .. import notify
 from ..board import BoardCache
 from ..clock import Clock
 from ..data import Dataset
@@ -178,6 +179,7 @@ class ScoringLifecycle:
                 if oof is not None:
                     put_blob(s, sub_id, "oof", to_parquet(oof))
                 self._release_public(s, sub, ds, preds)
+            notify.scored(s, sub_id)  # wakes the web processes' waiters on commit (PostgreSQL)
 
     def _release_public(self, s: Session, sub: Submission, ds: Dataset, preds: np.ndarray) -> None:
         """The public score students see: plain, or through the Ladder."""

@@ -2,15 +2,14 @@
 
     coursebench serve                          # http://127.0.0.1:8000, the course's database
     coursebench serve --host 0.0.0.0 --port 80 --db postgresql://user@host/course
+    coursebench serve --processes 4 --workers 0 --db postgresql://...   # 4 web processes; `coursebench worker` scores
 
 Students log in with their roster token (``coursebench compete tokens`` makes them).
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -24,32 +23,24 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
 
-def _secret(path: Path | None) -> str:
-    """The key that signs session cookies: ``COURSEBENCH_SECRET_KEY`` (see
-    :mod:`coursebench.settings`), else the one kept in ``path`` (default
-    CONFIG_DIR/server-secret), made on the first start (mode 600)."""
+def make_secret(path: Path | None) -> Path | None:
+    """Where the cookie-signing key is kept, made now (mode 600) when missing — before any
+    web process starts, so that all of them sign with the same key.  None when
+    ``COURSEBENCH_SECRET_KEY`` gives it (see :mod:`coursebench.settings`)."""
+    import secrets
+
+    from coursebench.client.credentials import config_dir
     from coursebench.settings import get_settings
 
-    configured = get_settings().secret_key
-    if configured is not None:
-        return configured.get_secret_value()
-    from coursebench.client.credentials import config_dir
-
+    if path is None and get_settings().secret_key is not None:
+        return None
     path = path or config_dir() / "server-secret"
-    if path.is_file():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
-
-
-def _settle_heap() -> None:
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path
 
 
 def serve(
@@ -57,7 +48,10 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     db: Annotated[str | None, typer.Option("--db", help="Database URL (default: the course's SQLite file).")] = None,
     competitions: Annotated[Path | None, typer.Option(help="Folder of competitions (default: the course's).")] = None,
-    workers: Annotated[int, typer.Option(help="Background scoring threads (0: score nothing here).")] = 2,
+    processes: Annotated[int, typer.Option(help="Web processes behind the one port (more than 1 needs "
+                                            "PostgreSQL).")] = 1,
+    workers: Annotated[int, typer.Option(help="Background scoring threads in each web process (0: score "
+                                         "nothing here; run `coursebench worker`).")] = 2,
     lease: Annotated[float, typer.Option(help="Seconds a scorer may hold a submission before another retries it.")] = 1800,
     max_upload: Annotated[str, typer.Option(help="Largest upload, e.g. 64M.")] = "64M",
     submit_rate: Annotated[int, typer.Option(help="Submission attempts per user per minute.")] = 12,
@@ -68,8 +62,6 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve the leaderboard: pages for students and instructors, and the REST API (/api/v1)."""
-    import datetime as dt
-
     import uvicorn
 
     from coursebench.execution.limits import parse_size
@@ -78,8 +70,7 @@ def serve(
     from leaderboard.errors import LeaderboardError
     from leaderboard.services import Service
 
-    from .app import WebSettings, create_app
-    from .testclock import MovableClock
+    from .factory import ServeOptions, build_app, check_processes
 
     try:
         default_db, default_comps = course_defaults()
@@ -97,28 +88,35 @@ def serve(
     except Exception:
         console.print(f"[red]error:[/] --max-upload {max_upload!r} is not a size like 64M")
         raise typer.Exit(2) from None
+    key_file = make_secret(secret_file)
+    options = ServeOptions(db=str(url), competitions=str(folder), workers=workers, lease=lease,
+                           max_upload_bytes=limit, submit_rate=submit_rate, backend=backend,
+                           secret_file=str(key_file) if key_file else None, test_clock=test_clock,
+                           processes=processes)
     try:
-        service = Service(url, folder, backend=backend, lease=dt.timedelta(seconds=lease))
+        check_processes(options)
+        service = Service(url, folder, backend=backend)  # migrates the database, once
+        count, pending, dialect = len(service.competitions()), len(service.pending()), service.db.dialect
     except LeaderboardError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
-    settings = WebSettings(secret_key=_secret(secret_file), max_upload_bytes=limit, submit_rate=submit_rate,
-                           workers=workers, test_clock=MovableClock() if test_clock else None)
-    app = create_app(service, settings)
-    pending = len(service.pending())
-    console.print(f"Serving {len(service.competitions())} competition(s) from {folder} on http://{host}:{port} "
-                  f"({service.db.dialect}; {workers} scoring worker(s); {pending} submission(s) waiting to be scored)")
+    scoring = f"{workers} scoring thread(s)" + (f" in each of {processes} processes" if processes > 1 else "")
+    console.print(f"Serving {count} competition(s) from {folder} on http://{host}:{port} "
+                  f"({dialect}; {scoring}; {pending} submission(s) waiting to be scored)")
     if test_clock:
         console.print("[yellow]--test-clock: instructors can move this server's clock[/]")
-    # Everything made so far (modules, the app, the service) lives as long as the server,
-    # and so does a cached board once built: keep them out of the cyclic garbage
-    # collector's full passes, which otherwise walk all of it and stall every request for
-    # up to a hundred milliseconds under load.  After each rebuild (rare: a board changed)
-    # one full pass frees whatever died since, old boards included, and the rest is frozen.
-    _settle_heap()
-    app.state.cache.rebuilt.append(_settle_heap)
     # uvicorn logs each request at level info: below that, skip the access log altogether
     # (it would only be formatted and dropped); uvloop and httptools when installed.
     access_log = log_level.lower() in ("trace", "debug", "info")
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False,
-                access_log=access_log, loop="auto", http="auto")
+    common = dict(host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False,
+                  access_log=access_log, loop="auto", http="auto")
+    if processes == 1:
+        service.db.dispose()
+        uvicorn.run(build_app(options, migrate=False), **common)  # type: ignore[arg-type]
+        return
+    # N processes: uvicorn binds the port here and starts N interpreters that each make
+    # the app with the factory, from the options handed down in the environment
+    service.db.dispose()
+    os.environ["COURSEBENCH_WEB_OPTIONS"] = options.to_json()
+    uvicorn.run("leaderboard.web.factory:create_app_from_env", factory=True, workers=processes,
+                **common)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from .. import notify
 from ..db import Database
 from ..models import Competition, Participant, QuotaUsage, Submission, TeamMember
 
@@ -163,6 +164,7 @@ def give_up(db: Database, submission_id: int, max_attempts: int, now: dt.datetim
                      "(a crash or restart of the server, not your code); it was not counted — "
                      "submit it again, and tell your instructor if this repeats")
         sub.lease_until, sub.scored_at = None, now
+        notify.scored(s, sub.id)
         if sub.counted:
             s.execute(update(QuotaUsage)
                       .where(and_(QuotaUsage.competition_id == sub.competition_id, QuotaUsage.team_id == sub.team_id,

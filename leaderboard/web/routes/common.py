@@ -37,7 +37,7 @@ class Submitter:
     def __init__(self, request: Request) -> None:
         state = request.app.state
         self.service, self.workers, self.limiter = state.service, state.workers, state.submit_limiter
-        self.settings, self.cache = state.settings, state.cache
+        self.settings, self.cache, self.waiter = state.settings, state.cache, state.waiter
 
     def store(self, who: ParticipantView, slug: str, filename: str | None, data: bytes, message: str,
               wait: float) -> tuple[SubmissionView, bool]:
@@ -52,12 +52,14 @@ class Submitter:
                 path = Path(tmp) / name
                 path.write_bytes(data)
                 view = self.service.submit_notebook(slug, who, path, message=message, score_now=False)
+        elif name.lower().endswith((".keras", ".tflite")):  # the efficiency track's saved models
+            view = self.service.submit_model(slug, who, data, message=message, filename=name, score_now=False)
         else:
             view = self.service.submit_file(slug, who, data, message=message, filename=name, score_now=False)
         self.workers.wake()
         finished = False
-        if wait > 0 and self.settings.workers > 0:
-            finished = self.workers.wait(view.id, wait)
+        if wait > 0:  # scored here or by any other process: the database tells (leaderboard.notify)
+            finished = self.waiter.wait(view.id, wait)
         self.cache.invalidate()
         return self.service.submission(view.id, who), finished
 
