@@ -38,10 +38,12 @@ SUBCOMMANDS = (
     "coursebench.grading.cli",
     "leaderboard.cli",
     "leaderboard.web.cli",
+    "leaderboard.worker.cli",
     "coursebench.lectures",
     "coursebench.notebooks.cli",
     "coursebench.demo_show",
     "coursebench.images.cli",
+    "coursebench.hub.cli",
     "coursebench.doctor",
 )
 
@@ -236,8 +238,16 @@ def run_cmd(
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
-def _register_subcommands() -> None:
-    for module in SUBCOMMANDS:
+# Subcommands whose module is known without importing the others: `coursebench compete
+# ...` (what students type, on laptops and in containers) loads only its own module, not
+# grading's nbgrader/SQLAlchemy or the web app.
+ONLY_MODULE = {"compete": "leaderboard.cli"}
+
+
+def _register_subcommands(argv: list[str] | None = None) -> None:
+    first = next((a for a in (argv or []) if not a.startswith("-")), None)
+    only = ONLY_MODULE.get(first or "")
+    for module in (only,) if only else SUBCOMMANDS:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -253,8 +263,8 @@ def main() -> None:
     # The CLI never validates string formats with jsonschema; skip the 1.2 s import of
     # rfc3987_syntax that jsonschema's format checkers would pay for.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-    _register_subcommands()
-    from .execution.errors import CoursebenchError
+    _register_subcommands(sys.argv[1:])
+    from .errors import CoursebenchError
 
     try:
         app(args=_pair_parameters(sys.argv[1:]), prog_name="coursebench", standalone_mode=True)

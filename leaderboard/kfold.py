@@ -46,6 +46,7 @@ CATEGORIES: dict[str, tuple[str, bool]] = {
     "scoring_error": ("Submission Scoring Error", True),
     "invalid_notebook": ("Notebook Cannot Be Run", True),
     "infrastructure": ("Infrastructure Failure (not counted)", False),
+    "invalid_model": ("Model Cannot Be Used (not counted)", True),  # the efficiency track's saved models
 }
 
 
@@ -125,8 +126,14 @@ def evaluate_notebook(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     keep_dir: Path | None = None,
+    cluster: Any = None,
+    trusted: bool = False,
 ) -> NotebookOutcome:
-    """Run ``notebook`` K+1 times and score it; never raises for the student's mistakes."""
+    """Run ``notebook`` K+1 times and score it; never raises for the student's mistakes.
+
+    ``cluster`` (a Dask scheduler address, client or cluster object) fans the K+1 runs
+    out to that cluster's workers, each in its own sandbox there; ``trusted`` lets a
+    backend that does not isolate (``subprocess``, named explicitly) run them."""
     limits = limits or ds.spec.notebook.limits()
     work = Path(tempfile.mkdtemp(prefix=f"kfold-{ds.spec.slug}-"))
     try:
@@ -144,11 +151,28 @@ def evaluate_notebook(
                 artifacts_dir=work / "out" / name,
                 name=name,
                 backend=backend,
+                trusted=trusted,
             ))
-        results = run_many(jobs, workers=workers, progress=progress)
+        results = _run(jobs, workers, progress, cluster)
         return _score_runs(ds, results, work, keep_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(jobs: list[Job], workers: int | None, progress: ProgressCallback | None,
+         cluster: Any) -> list[ExecutionResult]:
+    """The runs, locally or on the cluster; a cluster that cannot be used at all (no
+    scheduler, no workers) ends every run as an infrastructure failure — retried later,
+    never counted against the student."""
+    if cluster is None:
+        return run_many(jobs, workers=workers, progress=progress)
+    from coursebench.execution.distributed import ClusterError
+
+    try:
+        return run_many(jobs, progress=progress, cluster=cluster)
+    except ClusterError as exc:
+        return [ExecutionResult(name=job.display_name(), status="killed", infrastructure_failure=True,
+                                message=f"the Dask cluster could not run it: {exc}") for job in jobs]
 
 
 def _score_runs(ds: Dataset, results: list[ExecutionResult], work: Path, keep_dir: Path | None) -> NotebookOutcome:

@@ -34,8 +34,9 @@ class Service:
 
     ``competitions_dir`` holds ``<slug>/competition.toml``; ``clock`` is where time comes
     from (a :class:`~leaderboard.clock.FrozenClock` in tests); ``backend`` and
-    ``workers`` go to the sandboxed runner for notebook submissions; ``lease`` is how
-    long a scorer's claim on a submission holds.
+    ``workers`` go to the sandboxed runner for notebook submissions (``trusted``: a
+    non-isolating backend named explicitly may run them; ``cluster``: their runs go to
+    that Dask scheduler); ``lease`` is how long a scorer's claim on a submission holds.
 
     The resources, for callers that want them by name:
 
@@ -53,7 +54,8 @@ class Service:
 
     def __init__(self, db: Database | str, competitions_dir: str | Path, *, clock: Clock | None = None,
                  backend: str = "auto", workers: int | None = None,
-                 lease: dt.timedelta = dt.timedelta(minutes=30), migrate: bool = True) -> None:
+                 lease: dt.timedelta = dt.timedelta(minutes=30), migrate: bool = True,
+                 cluster: str | None = None, trusted: bool = False) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
         if migrate:
             self.db.upgrade()
@@ -64,7 +66,8 @@ class Service:
         self.participants = Participants(db, clock)
         self.quotas = Quotas(db, clock, self.registry)
         self.scoring = ScoringLifecycle(db, clock, self.registry, self.quotas, boards,
-                                        backend=backend, workers=workers, lease=lease)
+                                        backend=backend, workers=workers, lease=lease, cluster=cluster,
+                                        trusted=trusted)
         self.submission_store = SubmissionStore(db, clock, self.registry, self.quotas, self.scoring)
         self.standings = Standings(db, clock, self.registry, boards)
         self.selection = Selection(db, clock, self.registry, self.standings, boards)
@@ -88,6 +91,7 @@ class Service:
         # submissions
         self.submit_file = self.submission_store.submit_file
         self.submit_notebook = self.submission_store.submit_notebook
+        self.submit_model = self.submission_store.submit_model
         self.process = self.submission_store.process
         self.submission = self.submission_store.submission
         self.submissions = self.submission_store.submissions
@@ -97,8 +101,9 @@ class Service:
         self.release = self.scoring.release
         self.pending = self.scoring.pending
         self.score_pending = self.scoring.score_pending
+        self.claim_next = self.scoring.claim_next
+        self.renew = self.scoring.renew
         self.evaluate_claimed = self.scoring.evaluate_claimed
-        self._evaluate_claimed = self.scoring.evaluate_claimed  # the web workers' older name
         self.rescore = self.scoring.rescore
         # boards, final selections, closing
         self.leaderboard = self.standings.leaderboard

@@ -1,6 +1,13 @@
 """The scoring life cycle of a stored submission: claim (a lease) → evaluate (outside
 any transaction) → finish (one transaction), with retries of infrastructure failures,
-the Ladder, and rescoring after the data changed."""
+the Ladder, and rescoring after the data changed.
+
+A claim is fenced by its attempt number: claiming increments ``attempts``, and renewing
+the lease, handing the submission back and storing the result all check that the row's
+``attempts`` is still the claimer's.  A scorer whose lease ran out (it was stopped, its
+machine paused) and whose submission another scorer took over therefore cannot renew,
+release or overwrite the newer attempt; its result is dropped.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import datetime as dt
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +28,7 @@ from ..board import BoardCache
 from ..clock import Clock
 from ..data import Dataset
 from ..db import Database
+from ..efficiency_run import score_model_submission
 from ..errors import ScoringError
 from ..kfold import evaluate_notebook
 from ..models import Blob, Competition, Submission
@@ -30,18 +39,31 @@ from .competitions import CompetitionRegistry
 from .quotas import Quotas
 
 MAX_ATTEMPTS = 3
+#: the blob holding each kind of submission's upload
+UPLOAD_BLOB = {"file": "predictions", "notebook": "notebook", "model": "model"}
 
 Progress = Callable[[int, int, Any], None] | bool
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A lease on one submission: its id and the attempt number that fences it."""
+
+    submission_id: int
+    attempt: int
+
+
 class ScoringLifecycle:
     """Scores stored submissions.  ``backend`` and ``workers`` go to the sandboxed
-    runner for notebook submissions; ``lease`` is how long a claim holds before another
-    scorer may take the submission over (after a crash)."""
+    runner for notebook submissions (``trusted`` lets a non-isolating backend named
+    explicitly run them; ``cluster``, a Dask scheduler address, runs their folds there);
+    ``lease`` is how long a claim holds before another scorer may take the submission
+    over (after a crash)."""
 
     def __init__(self, db: Database, clock: Clock, registry: CompetitionRegistry, quotas: Quotas,
                  boards: BoardCache, *, backend: str = "auto", workers: int | None = None,
-                 lease: dt.timedelta = dt.timedelta(minutes=30)) -> None:
+                 lease: dt.timedelta = dt.timedelta(minutes=30), cluster: Any = None,
+                 trusted: bool = False) -> None:
         self.db = db
         self.clock = clock
         self.registry = registry
@@ -50,6 +72,8 @@ class ScoringLifecycle:
         self.backend = backend
         self.workers = workers
         self.lease = lease
+        self.cluster = cluster
+        self.trusted = trusted
 
     # -- the queue ------------------------------------------------------------------------
     def claim(self, submission_id: int) -> bool:
@@ -65,6 +89,60 @@ class ScoringLifecycle:
                 .values(status="running", lease_until=now + self.lease, attempts=Submission.attempts + 1)
                 .execution_options(synchronize_session=False))
             return done.rowcount == 1
+
+    def claim_next(self, slugs: list[str] | None = None, max_attempts: int = MAX_ATTEMPTS,
+                   on_give_up: Callable[[int], None] | None = None) -> Claim | None:
+        """Claim the oldest claimable submission (pending, or running with an expired
+        lease), or None when there is none.  Row-level: on PostgreSQL the candidate is
+        read ``FOR UPDATE SKIP LOCKED``, so concurrent workers never wait on each other
+        and never take the same row; on SQLite the write transaction (``BEGIN
+        IMMEDIATE``) makes the read and the update one step.  A candidate already
+        claimed ``max_attempts`` times is failed on the way (infrastructure, not
+        counted: the scorer kept dying on it; ``on_give_up`` hears of it once that is
+        committed) and the next one is tried."""
+        now = self.clock.now()
+        claimable = or_(Submission.status == "pending",
+                        and_(Submission.status == "running", Submission.lease_until < now))
+        for _ in range(100):  # at most this many given up per call; the next call goes on
+            given_up = None
+            with self.db.write() as s:
+                query = select(Submission).where(claimable)
+                if slugs:
+                    query = query.where(Submission.competition_id.in_(
+                        select(Competition.id).where(Competition.slug.in_(slugs))))
+                sub = s.scalars(query.order_by(Submission.id).limit(1)
+                                .with_for_update(skip_locked=True)).first()
+                if sub is None:
+                    return None
+                if sub.attempts < max_attempts:
+                    sub.status, sub.lease_until, sub.attempts = "running", now + self.lease, sub.attempts + 1
+                    return Claim(sub.id, sub.attempts)
+                self._give_up(s, sub, now)
+                given_up = sub.id
+            if on_give_up is not None:
+                on_give_up(given_up)
+        return None
+
+    def renew(self, claim: Claim) -> bool:
+        """Extend the lease of a claim still held (the heartbeat); False when the
+        submission is done or another scorer has taken it over."""
+        with self.db.write() as s:
+            done = s.execute(update(Submission)
+                             .where(Submission.id == claim.submission_id, Submission.status == "running",
+                                    Submission.attempts == claim.attempt)
+                             .values(lease_until=self.clock.now() + self.lease)
+                             .execution_options(synchronize_session=False))
+            return done.rowcount == 1
+
+    def _give_up(self, s: Session, sub: Submission, now: dt.datetime) -> None:
+        sub.status, sub.failure_category = "failed", "infrastructure"
+        sub.error = (f"the scorer stopped {sub.attempts} times while working on this submission "
+                     "(a crash or restart of the server, not your code); it was not counted — "
+                     "submit it again, and tell your instructor if this repeats")
+        sub.lease_until, sub.scored_at = None, now
+        if sub.counted:
+            self.quotas.refund(s, sub)
+        notify.scored(s, sub.id)
 
     def score(self, submission_id: int, progress: Progress = False) -> bool:
         """Claim and score one stored submission; False when it could not be claimed."""
@@ -87,41 +165,50 @@ class ScoringLifecycle:
         """Score every submission left pending (e.g. by a crash); returns their ids."""
         return [sub_id for sub_id in self.pending(slug) if self.score(sub_id, progress)]
 
-    def evaluate_claimed(self, sub_id: int, progress: Progress = False) -> None:
-        """Evaluate a submission this process has claimed.  When that does not finish (a
-        crash of the scorer, Ctrl-C), the submission goes back to the queue at once (the
-        attempt stays counted), so the next scorer takes it without waiting for the
-        lease to run out.  A SIGKILL cannot do this; the lease covers that case."""
+    def evaluate_claimed(self, sub_id: int | Claim, progress: Progress = False) -> None:
+        """Evaluate and store a submission this process has claimed (:meth:`claim` or
+        :meth:`claim_next`; pass the :class:`Claim` to fence the result by its attempt).
+        When that does not finish (a crash of the scorer, Ctrl-C, SIGTERM), the
+        submission goes back to the queue at once (the attempt stays counted), so the
+        next scorer takes it without waiting for the lease to run out.  A SIGKILL cannot
+        do this; the lease covers that case."""
+        claim = sub_id if isinstance(sub_id, Claim) else None
+        submission_id = claim.submission_id if claim else int(sub_id)  # type: ignore[arg-type]
         try:
-            self._evaluate_and_finish(sub_id, progress)
+            self._evaluate_and_finish(submission_id, progress, claim.attempt if claim else None)
         except BaseException:
-            self.release(sub_id)
+            self.release(submission_id, claim.attempt if claim else None)
             raise
 
-    def release(self, submission_id: int) -> bool:
-        """Return a claimed ('running') submission to 'pending'; True when it was."""
+    def release(self, submission_id: int, attempt: int | None = None) -> bool:
+        """Return a claimed ('running') submission to 'pending'; True when it was.
+        With ``attempt``, only if that claim still holds it."""
         with self.db.write() as s:
-            done = s.execute(update(Submission)
-                             .where(Submission.id == submission_id, Submission.status == "running")
-                             .values(status="pending", lease_until=None)
+            query = update(Submission).where(Submission.id == submission_id, Submission.status == "running")
+            if attempt is not None:
+                query = query.where(Submission.attempts == attempt)
+            done = s.execute(query.values(status="pending", lease_until=None)
                              .execution_options(synchronize_session=False))
             return done.rowcount == 1
 
     # -- evaluating -----------------------------------------------------------------------
-    def _evaluate_and_finish(self, sub_id: int, progress: Progress) -> None:
+    def _evaluate_and_finish(self, sub_id: int, progress: Progress, attempt: int | None = None) -> None:
         with self.db.read() as s:
             sub = s.get(Submission, sub_id)
             assert sub is not None
             comp = s.get(Competition, sub.competition_id)
             assert comp is not None
-            kind, slug, attempts = sub.kind, comp.slug, sub.attempts
+            kind, slug, filename = sub.kind, comp.slug, sub.filename
+            attempts = attempt if attempt is not None else sub.attempts
             blob = s.scalar(select(Blob.data).where(Blob.submission_id == sub_id,
-                                                    Blob.kind == ("predictions" if kind == "file" else "notebook")))
+                                                    Blob.kind == UPLOAD_BLOB.get(kind, "notebook")))
         ds = self.registry.dataset(slug)
         result: dict[str, Any] = {}
         try:
             if kind == "file":
                 result = self._score_predictions(ds, from_parquet(blob))
+            elif kind == "model":  # the efficiency track: the saved model runs in the sandbox
+                result = score_model_submission(ds, blob, filename, backend=self.backend, trusted=self.trusted)
             else:
                 result = self._score_notebook(ds, blob, progress)
         except ScoringError as exc:
@@ -137,7 +224,8 @@ class ScoringLifecycle:
         with tempfile.TemporaryDirectory(prefix="nb-submission-") as tmp:
             path = Path(tmp) / "submission.ipynb"
             path.write_bytes(notebook)
-            outcome = evaluate_notebook(ds, path, backend=self.backend, workers=self.workers, progress=progress)
+            outcome = evaluate_notebook(ds, path, backend=self.backend, workers=self.workers, progress=progress,
+                                        cluster=self.cluster, trusted=self.trusted)
         runs = [r.to_dict() for r in outcome.runs]
         if not outcome.ok:
             return {"status": "failed", "failure_category": outcome.category, "error": outcome.message,
@@ -153,6 +241,7 @@ class ScoringLifecycle:
         metric = spec.metric_obj()
         preds = result.pop("_preds", None)
         oof = result.pop("_oof", None)
+        efficiency, refund = result.pop("_efficiency", None), result.pop("_refund", False)
         if preds is not None:
             truth = scoring_truth(ds, ds.truth[ds.public])
             low, high = bootstrap_ci(metric, truth, preds[ds.public], n_boot=spec.bootstrap, seed=sub_id,
@@ -161,8 +250,8 @@ class ScoringLifecycle:
         with self.db.write() as s:
             sub = s.get(Submission, sub_id)
             assert sub is not None
-            if sub.status != "running":
-                return  # someone else finished it
+            if sub.status != "running" or sub.attempts != attempts:
+                return  # someone else finished it, or took it over after our lease ran out
             infra = result.get("failure_category") == "infrastructure"
             if infra and attempts < MAX_ATTEMPTS:
                 sub.status, sub.lease_until, sub.error = "pending", None, result.get("error")
@@ -172,8 +261,10 @@ class ScoringLifecycle:
             sub.scored_at = self.clock.now()
             sub.lease_until = None
             sub.dataset_version = ds.version
-            if infra:
+            if infra or refund:
                 self.quotas.refund(s, sub)
+            if efficiency is not None:
+                put_blob(s, sub_id, "efficiency", efficiency)
             if preds is not None:
                 put_blob(s, sub_id, "predictions", to_parquet(preds))
                 if oof is not None:
