@@ -17,7 +17,7 @@ from .wheels import download_wheels
 
 cli = typer.Typer(
     name="images",
-    help="Build coursebench's Docker images (targets: runtime, lab, gpu). See docker/README.md.",
+    help="Build coursebench's Docker images (targets: runtime, lab, lab-slim, gpu). See docker/README.md.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -26,7 +26,7 @@ cli = typer.Typer(
 
 @cli.command("build")
 def build_cmd(
-    names: Annotated[list[str] | None, typer.Argument(help="Targets: runtime, lab, gpu.", show_default=False)] = None,
+    names: Annotated[list[str] | None, typer.Argument(help="Targets: runtime, lab, lab-slim, gpu.", show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="runtime and lab, and gpu when this machine has a GPU.")] = False,
     offline: Annotated[bool | None, typer.Option(
         "--offline/--online",

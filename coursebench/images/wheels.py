@@ -20,7 +20,7 @@ OFFLINE_PIP_ARGS = "--no-index --find-links=/wheels"
 # Targets that install coursebench itself from the build context, with these extras
 # (as in the Dockerfile's `pip install "/src[...]"`): offline, their dependencies must
 # be among the wheels too.
-PROJECT_EXTRAS = {"lab": ("grading", "web", "docker"), "gpu": ("grading", "docker")}
+PROJECT_EXTRAS = {"lab": ("grading", "web", "docker"), "gpu": ("grading", "docker"), "lab-slim": ("grading",)}
 
 
 def project_requirements(extras: Iterable[str]) -> list[str]:
