@@ -13,11 +13,13 @@ from .client.compete import (
     CompeteError,
     Problem,
     SubmissionResult,
+    files,
     leaderboard,
     login,
+    select,
     submissions,
     submit,
 )
 
-__all__ = ["DEFAULT_SERVER", "CompeteError", "Problem", "SubmissionResult", "leaderboard", "login", "submissions",
-           "submit"]
+__all__ = ["DEFAULT_SERVER", "CompeteError", "Problem", "SubmissionResult", "files", "leaderboard", "login", "select",
+           "submissions", "submit"]

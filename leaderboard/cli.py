@@ -1,20 +1,23 @@
 """``coursebench compete``: competitions from the command line, shaped like Kaggle's CLI.
 
-Students::
+Students (:mod:`coursebench.compete_cli`, over HTTP only — the REST API of ``coursebench
+serve``; no database, no course files, no private data on their machine)::
 
-    coursebench compete login TOKEN                 # once; saved like ~/.kaggle/kaggle.json
+    coursebench compete login --server URL TOKEN    # once; or COURSEBENCH_SERVER / COURSEBENCH_TOKEN
     coursebench compete list
     coursebench compete files wine-demo [-p DIR]
     coursebench compete submit -c wine-demo -f submission.csv -m "first try"
     coursebench compete submissions -c wine-demo
     coursebench compete leaderboard -c wine-demo [--private]
     coursebench compete select -c wine-demo 3 7
+    coursebench compete team -c wine-demo [--create NAME | --invite ID | --join TEAM | --leave]
 
-Instructors: ``prepare SLUG``, ``tokens``, ``rescore -c SLUG``, ``close -c SLUG``,
-``export -c SLUG -o grades.csv``.
-
-The CLI works against the course's database directly (SQLite file or PostgreSQL URL);
-the web app and REST API reuse the same services layer.
+Instructors (this module): ``prepare SLUG``, ``tokens``, ``rescore -c SLUG``, ``close -c
+SLUG``, ``export -c SLUG -o grades.csv``, ``integrity SLUG``.  They work on the course's
+database directly (``--db``, else ``COURSEBENCH_DB``, else the course's SQLite file) and
+read ``data/private``: they run where the course is, as the instructor — the labels and
+the database never leave that machine.  The web app and REST API reuse the same services
+layer.
 """
 
 from __future__ import annotations
@@ -27,8 +30,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from coursebench.client import credentials
-from coursebench.client.credentials import write_credentials
+from coursebench.compete_cli import add_student_commands
 
 if TYPE_CHECKING:
     from .services import Service
@@ -38,13 +40,18 @@ err = Console(stderr=True)
 
 compete = typer.Typer(
     name="compete",
-    help="Kaggle-style competitions: data, submissions, leaderboards (students and instructors).",
+    help="Kaggle-style competitions: data, submissions, leaderboards.\n\n"
+         "Student verbs (login, list, files, submit, submissions, leaderboard, select, team) talk to the "
+         "course server over HTTP only: `coursebench compete login --server URL TOKEN` once (or set "
+         "COURSEBENCH_SERVER and COURSEBENCH_TOKEN). Instructor verbs (prepare, tokens, rescore, close, export, "
+         "integrity) work on the course's database and private data directly, where the course is.",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
 
 CompOpt = Annotated[str, typer.Option("-c", "--competition", help="The competition's slug.")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: credentials, then the course's).")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Instructor: database URL (default: COURSEBENCH_DB, then "
+                                                         "the course's SQLite file).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -54,8 +61,10 @@ def register(app: typer.Typer) -> None:
 # -- credentials and wiring ------------------------------------------------------------------
 
 def read_credentials() -> dict[str, Any]:
-    """The saved login (see :mod:`coursebench.client.credentials`); a broken file is
-    ignored with a warning on stderr."""
+    """The saved student login (see :mod:`coursebench.client.credentials`): server and
+    token only; a broken file is ignored with a warning on stderr."""
+    from coursebench.client import credentials
+
     return credentials.read_credentials(warn=lambda message: err.print(f"[yellow]warning:[/] {message}"))
 
 
@@ -74,21 +83,13 @@ def course_defaults() -> tuple[str, Path]:
 def service(db: str | None = None) -> Service:
     from .services import Service
 
-    creds = read_credentials()
     default_db, default_comps = course_defaults()
     from coursebench.settings import get_settings
 
     settings = get_settings()
-    url = db or settings.db or creds.get("database") or default_db
-    comps = Path(settings.competitions or creds.get("competitions") or default_comps)
+    url = db or settings.db or default_db
+    comps = Path(settings.competitions or default_comps)
     return Service(url, comps, backend=settings.backend)
-
-
-def _token() -> str | None:
-    from coursebench.settings import get_settings
-
-    token = get_settings().token
-    return token.get_secret_value() if token else read_credentials().get("token")
 
 
 def _fail(exc: Exception) -> None:
@@ -122,169 +123,9 @@ def _when(value: Any) -> str:
     return "-" if value is None else value.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-# -- students -----------------------------------------------------------------------------
+# -- students: HTTP only (coursebench/compete_cli.py) ------------------------------------------
 
-@compete.command()
-def login(
-    token: Annotated[str, typer.Argument(help="Your token from the instructor.")],
-    db: DbOpt = None,
-    competitions: Annotated[Path | None, typer.Option(help="Competitions folder (local mode).")] = None,
-) -> None:
-    """Check your token and save it (with the database) in ~/.config/coursebench/credentials.json."""
-    svc = service(db)
-    who = _run(lambda: svc.authenticate(token))
-    data = read_credentials()
-    data.update({"token": token, "database": svc.db.url})
-    if competitions:
-        data["competitions"] = str(competitions.resolve())
-    path = write_credentials(data)
-    console.print(f"Logged in as [bold]{who.name}[/] ({who.role}); saved to {path} (mode 600).")
-
-
-@compete.command("list")
-def list_cmd(db: DbOpt = None) -> None:
-    """Competitions, their metric, deadline and your submissions left today."""
-    svc = service(db)
-    token = _token()
-    who = _run(lambda: svc.authenticate(token)) if token else None
-    table = Table(title="Competitions", title_justify="left")
-    for col in ("slug", "title", "metric", "deadline", "status", "left today"):
-        table.add_column(col)
-    for c in svc.competitions():
-        left = "-"
-        if who is not None:
-            q = svc.quota(c.slug, who)
-            left = f"{q.remaining}/{q.limit}"
-        status = "[green]open[/]" if c.is_open else ("[red]closed[/]" if c.closed else "not open yet")
-        table.add_row(c.slug, c.title, f"{c.metric} ({c.direction})", _when(c.deadline), status, left)
-    console.print(table)
-
-
-@compete.command()
-def files(
-    slug: Annotated[str, typer.Argument(help="The competition's slug.")],
-    path: Annotated[Path | None, typer.Option("-p", "--path", help="Copy the files into this folder.")] = None,
-    db: DbOpt = None,
-) -> None:
-    """The competition's public data files (train, test, sample submission)."""
-    import shutil
-
-    svc = service(db)
-    found = _run(lambda: svc.public_files(slug))
-    table = Table(title=f"{slug}: data", title_justify="left")
-    table.add_column("name")
-    table.add_column("size", justify="right")
-    for f in found:
-        table.add_row(f.name, f"{f.stat().st_size:,}" if f.is_file() else "missing")
-        if path is not None and f.is_file():
-            path.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(f, path / f.name)
-    console.print(table)
-    if path is not None:
-        console.print(f"Copied to {path}/")
-
-
-def _student(svc: Service) -> Any:
-    return _run(lambda: svc.authenticate(_token()))
-
-
-def _resume_own(svc: Service, slug: str, who: Any) -> None:
-    """Score the caller's submissions that an interrupted run left unscored (a crash or
-    Ctrl-C during scoring leaves them pending; the next start picks them up).  A
-    submission another scorer holds under a live lease is left alone."""
-    claimable = set(_run(lambda: svc.pending(slug)))
-    for view in _run(lambda: svc.submissions(slug, who)):
-        if view.id not in claimable:
-            continue
-        err.print(f"[yellow]submission {view.id} ({view.filename}) was left unscored by an interrupted run; "
-                  "scoring it now[/]")
-        done = _run(lambda v=view: svc.process(v.id, viewer=who))
-        if done.status in ("pending", "running"):
-            err.print(f"  submission {done.id} is being scored elsewhere; it will show up shortly")
-        elif done.status == "failed":
-            err.print(f"  submission {done.id} failed: {done.failure_label}")
-        else:
-            err.print(f"  submission {done.id} scored: public {_fmt(done.public_score)}")
-
-
-@compete.command()
-def submit(
-    competition: CompOpt,
-    file: Annotated[Path, typer.Option("-f", "--file", help="A .csv/.csv.gz/.zip prediction file or a .ipynb notebook.")],
-    message: Annotated[str, typer.Option("-m", "--message", help="A note to remember this submission by.")] = "",
-    db: DbOpt = None,
-) -> None:
-    """Submit predictions (scored at once) or a notebook (scored by k-fold CV in the sandbox)."""
-    svc = service(db)
-    who = _student(svc)
-    _resume_own(svc, competition, who)
-    if file.suffix.lower() == ".ipynb":
-        from coursebench.cli_progress import ProgressBar
-
-        spec = _run(lambda: svc.competition(competition))
-        with ProgressBar("Running your notebook", total=spec.folds + 1, counts=False, transient=True,
-                         console=err) as bar:
-            view = _run(lambda: svc.submit_notebook(competition, who, file, message=message, progress=bar))
-    else:
-        view = _run(lambda: svc.submit_file(competition, who, file, message=message))
-    _print_result(svc, competition, who, view)
-
-
-def _print_result(svc: Service, slug: str, who: Any, view: Any) -> None:
-    if view.status == "complete":
-        ci = f" (95% CI {view.public_ci[0]:.5f}-{view.public_ci[1]:.5f})" if view.public_ci else ""
-        console.print(f"[green]✓ submission {view.id} scored[/]: public {_fmt(view.public_score)}{ci}")
-        if view.cv_mean is not None:
-            console.print(f"  CV {_fmt(view.cv_mean)} ± {_fmt(view.cv_std)} over {len(view.cv_folds or [])} folds")
-        row = svc.leaderboard(slug, viewer=who).row_of(view.team)
-        if row is not None:
-            console.print(f"  your team's rank on the public leaderboard: {row.rank}")
-    elif view.status == "failed":
-        console.print(f"[red]✗ submission {view.id} failed: {view.failure_label}[/]"
-                      + ("" if view.counted else " (not counted)"))
-        console.print(view.error or "", markup=False, highlight=False)
-        for run in view.runs:
-            if run.get("traceback"):
-                console.print(f"[bold]{'full run' if run['fold'] == -1 else 'fold ' + str(run['fold'])}:[/]")
-                console.print(run["traceback"], markup=False, highlight=False)
-                break
-        raise typer.Exit(1)
-    else:
-        console.print(f"submission {view.id} is {view.status}; it will be scored shortly")
-    q = svc.quota(slug, who)
-    console.print(f"[dim]{q.remaining} of {q.limit} submissions left today[/]")
-
-
-@compete.command()
-def submissions(competition: CompOpt, db: DbOpt = None) -> None:
-    """Your team's submissions, newest first (scoring any an interrupted run left pending)."""
-    svc = service(db)
-    who = _student(svc)
-    _resume_own(svc, competition, who)
-    rows = _run(lambda: svc.submissions(competition, who))
-    table = Table(title=f"{competition}: your submissions", title_justify="left")
-    for col in ("id", "date", "file", "status", "public", "CV", "private", "selected", "message"):
-        table.add_column(col)
-    for v in rows:
-        status = v.status if v.status != "failed" else f"[red]{v.failure_label}[/]"
-        cv = "-" if v.cv_mean is None else f"{v.cv_mean:.4f} ± {v.cv_std:.4f}"
-        table.add_row(str(v.id), _when(v.created_at), v.filename, status, _fmt(v.public_score), cv,
-                      _fmt(v.private_score), "✓" if v.selected else "", v.message)
-    console.print(table)
-
-
-@compete.command()
-def leaderboard(
-    competition: CompOpt,
-    private: Annotated[bool, typer.Option("--private", help="The private leaderboard (after the deadline).")] = False,
-    db: DbOpt = None,
-) -> None:
-    """The leaderboard: rank, team, score with its 95% CI, CV, entries; ≈ marks statistical ties."""
-    svc = service(db)
-    token = _token()
-    who = _run(lambda: svc.authenticate(token)) if token else None
-    view = _run(lambda: svc.leaderboard(competition, private=private, viewer=who))
-    print_board(view, highlight=None if who is None else who.name)
+add_student_commands(compete)
 
 
 def print_board(view: Any, highlight: str | None = None) -> None:
@@ -303,48 +144,6 @@ def print_board(view: Any, highlight: str | None = None) -> None:
     console.print(table)
     if any(r.tied_with_above for r in view.rows):
         console.print("[dim]≈ statistically tied with the row above (paired bootstrap, 95%)[/]")
-
-
-@compete.command("select")
-def select_cmd(
-    competition: CompOpt,
-    ids: Annotated[list[int], typer.Argument(help="Submission ids to count for the private leaderboard.")],
-    db: DbOpt = None,
-) -> None:
-    """Choose your final submissions (replaces your previous choice)."""
-    svc = service(db)
-    who = _student(svc)
-    chosen = _run(lambda: svc.select(competition, who, ids))
-    console.print(f"Selected: {', '.join(map(str, chosen)) or 'none (your best public ones will count)'}")
-
-
-@compete.command()
-def team(
-    competition: CompOpt,
-    create: Annotated[str | None, typer.Option(help="Name your team.")] = None,
-    invite: Annotated[str | None, typer.Option(help="Invite a participant (by roster id).")] = None,
-    join: Annotated[str | None, typer.Option(help="Join (merge into) a team that invited you.")] = None,
-    leave: Annotated[bool, typer.Option("--leave", help="Leave your team.")] = False,
-    db: DbOpt = None,
-) -> None:
-    """Your team; create, invite, join or leave it (until the merger deadline)."""
-    svc = service(db)
-    who = _student(svc)
-    if create:
-        console.print(f"Your team is now called {_run(lambda: svc.create_team(competition, who, create))!r}.")
-    if invite:
-        _run(lambda: svc.invite(competition, who, invite))
-        console.print(f"Invited {invite}; they join with `coursebench compete team -c {competition} --join TEAM`.")
-    if join:
-        console.print(f"You joined {_run(lambda: svc.accept(competition, who, join))!r}.")
-    if leave:
-        console.print(f"You left; your new team is {_run(lambda: svc.leave(competition, who))!r}.")
-    view = svc.team(competition, who)
-    if view is None:
-        console.print("You are not in a team yet (your first submission makes a solo team).")
-    else:
-        console.print(f"Team [bold]{view.name}[/]: {', '.join(view.members)} (leader {view.leader})"
-                      + (f"; invited: {', '.join(view.invites)}" if view.invites else ""))
 
 
 # -- instructors --------------------------------------------------------------------------

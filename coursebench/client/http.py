@@ -8,12 +8,13 @@ The HTTP client is httpx, imported when the first request is made.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import CoursebenchError
 from .credentials import read_credentials
 
-__all__ = ["DEFAULT_SERVER", "CompeteError", "config", "error_from", "request", "server_url"]
+__all__ = ["DEFAULT_SERVER", "CompeteError", "config", "error_from", "json_of", "request", "server_url", "stream"]
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
@@ -43,13 +44,15 @@ def server_url(server: str | None = None) -> str:
             or DEFAULT_SERVER).rstrip("/")
 
 
-def config(server: str | None, token: str | None) -> tuple[str, str]:
-    """``(server URL, token)``; raises :class:`CompeteError` when there is no token."""
+def config(server: str | None, token: str | None, *, required: bool = True) -> tuple[str, str]:
+    """``(server URL, token)``; raises :class:`CompeteError` when there is no token
+    (``required=False``: the token is ``""`` then, for what anonymous visitors may read)."""
     creds = read_credentials()
     url = (server or os.environ.get("COURSEBENCH_SERVER") or creds.get("server") or DEFAULT_SERVER).rstrip("/")
-    tok = token or os.environ.get("COURSEBENCH_TOKEN") or creds.get("token")
-    if not tok:
-        raise CompeteError("no token: run compete.login('YOUR_TOKEN') once (your instructor gave you the token)")
+    tok = token or os.environ.get("COURSEBENCH_TOKEN") or creds.get("token") or ""
+    if not tok and required:
+        raise CompeteError("no token: run compete.login('YOUR_TOKEN') once, or `coursebench compete login "
+                           "--server URL TOKEN` (your instructor gave you the token)")
     return url, tok
 
 
@@ -63,18 +66,57 @@ def error_from(response: Any) -> CompeteError:
     return CompeteError(message, status=response.status_code, code=body.get("error"))
 
 
+def json_of(response: Any) -> Any:
+    """The JSON body of a successful answer; a refusal raises :class:`CompeteError`."""
+    if response.status_code >= 300:
+        raise error_from(response)
+    return response.json()
+
+
+def _unreachable(url: str, exc: Exception) -> CompeteError:
+    return CompeteError(f"cannot reach the leaderboard at {url} ({exc}); is `coursebench serve` running, "
+                        "and is the server address right? (compete.login(token, server=...))")
+
+
+def _client(server: str | None, token: str | None, timeout: float, required: bool) -> tuple[str, Any]:
+    import httpx
+
+    url, tok = config(server, token, required=required)
+    headers = {"Authorization": f"Bearer {tok}"} if tok else {}
+    return url, httpx.Client(base_url=url, headers=headers, timeout=timeout)
+
+
 def request(method: str, path: str, *, server: str | None, token: str | None, timeout: float = 60,
-            **kwargs: Any) -> Any:
+            required: bool = True, **kwargs: Any) -> Any:
     """One request to the server's REST API; returns the httpx response (any status).
 
-    Raises :class:`CompeteError` when the server cannot be reached.
+    Raises :class:`CompeteError` when the server cannot be reached (or there is no token
+    and ``required``).
     """
     import httpx
 
-    url, tok = config(server, token)
+    url, client = _client(server, token, timeout, required)
     try:
-        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tok}"}, timeout=timeout) as client:
+        with client:
             return client.request(method, path, **kwargs)
     except httpx.TransportError as exc:
-        raise CompeteError(f"cannot reach the leaderboard at {url} ({exc}); is `coursebench serve` running, "
-                           "and is the server address right? (compete.login(token, server=...))") from None
+        raise _unreachable(url, exc) from None
+
+
+def stream(path: str, sink: Callable[[bytes], None], *, server: str | None, token: str | None,
+           timeout: float = 60, required: bool = False) -> dict[str, str]:
+    """GET ``path`` and hand its body to ``sink`` chunk by chunk (never all in memory);
+    returns the response headers.  A refusal raises :class:`CompeteError`."""
+    import httpx
+
+    url, client = _client(server, token, timeout, required)
+    try:
+        with client, client.stream("GET", path) as response:
+            if response.status_code != 200:
+                response.read()
+                raise error_from(response)
+            for chunk in response.iter_bytes(1 << 20):
+                sink(chunk)
+            return dict(response.headers)
+    except httpx.TransportError as exc:
+        raise _unreachable(url, exc) from None

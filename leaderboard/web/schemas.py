@@ -72,6 +72,7 @@ class FileOut(BaseModel):
     name: str
     size: int | None
     url: str
+    sha256: str | None = Field(None, description="hex SHA-256 of the file's bytes (check your download)")
 
 
 class RowOut(ViewModel):
@@ -87,6 +88,23 @@ class RowOut(ViewModel):
     last_submission: dt.datetime | None
     tied_with_above: bool
     tie_group: int
+    model_format: str | None = Field(None, description="efficiency track: keras | tflite, for a model submission")
+    model_size_bytes: int | None = Field(None, description="efficiency track: the model file's size")
+    latency_ms: float | None = Field(None, description="efficiency track: median ms per batch in the sandbox")
+    pareto: bool | None = Field(None, description="efficiency track: on the accuracy/size/latency Pareto front")
+
+
+class EfficiencyRowOut(ViewModel):
+    """The efficiency track's board: each team's best model by the combined score."""
+
+    rank: int
+    team: str
+    format: str
+    accuracy: float
+    size_bytes: int
+    latency_ms: float = Field(description="median milliseconds per batch, pinned CPU threads, in the sandbox")
+    combined: float = Field(description="accuracy − λ·log10(size/ref) − μ·log10(latency/ref): the spec's formula")
+    pareto: bool
 
 
 def _board_name(private: Any) -> Any:
@@ -101,6 +119,8 @@ class LeaderboardOut(ViewModel):
     direction: str
     generated_at: dt.datetime
     rows: list[RowOut]
+    efficiency: list[EfficiencyRowOut] | None = Field(
+        None, description="the efficiency track (competitions with one): ranked by the combined score")
 
 
 class ShakeRowOut(ViewModel):
@@ -181,6 +201,25 @@ class SelectionIn(BaseModel):
 
 class SelectionOut(BaseModel):
     selected: list[int]
+
+
+class TeamOut(ViewModel):
+    name: str
+    leader: str
+    members: list[str]
+    invites: list[str] = Field(description="participants invited and not yet joined")
+
+
+class TeamIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="the team's new name (leader only)")
+
+
+class InviteIn(BaseModel):
+    participant: str = Field(min_length=1, max_length=200, description="the invitee's roster id")
+
+
+class JoinIn(BaseModel):
+    team: str = Field(min_length=1, max_length=200, description="the name of the team that invited you")
 
 
 class ClockIn(BaseModel):

@@ -7,7 +7,10 @@ competitions, the public data listing and the public leaderboard.  Errors are JS
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
@@ -15,7 +18,8 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import CompetitionOpen, LeaderboardError, NotFound
-from ...views import CompetitionView, SubmissionView
+from ...services import Service
+from ...views import CompetitionView, ParticipantView, SubmissionView
 from .. import queries
 from ..auth import Authenticator
 from ..cache import BoardEntry, Fragment, WebCache, nonblocking, respond
@@ -40,6 +44,8 @@ from ..schemas import (
     ErrorOut,
     FileOut,
     InvalidOut,
+    InviteIn,
+    JoinIn,
     LeaderboardOut,
     MeOut,
     QuotaOut,
@@ -47,6 +53,8 @@ from ..schemas import (
     SelectionOut,
     ShakeUpOut,
     SubmissionOut,
+    TeamIn,
+    TeamOut,
 )
 from .common import SubmitterDep
 
@@ -113,9 +121,32 @@ def competition(slug: str, cache: CacheDep) -> CompetitionOut:
     return CompetitionOut.model_validate(cache.competition(slug))
 
 
+_digests: dict[tuple[str, int, int], str] = {}
+_digests_lock = threading.Lock()
+
+
+def _sha256(path: FilePath) -> str:
+    """The file's SHA-256, computed once per (path, size, mtime) and remembered."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _digests_lock:
+        known = _digests.get(key)
+    if known is None:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        known = digest.hexdigest()
+        with _digests_lock:
+            _digests[key] = known
+    return known
+
+
 @router.get("/competitions/{slug}/files", responses=ERRORS)
 def files(slug: str, svc: ServiceDep) -> list[FileOut]:
+    """The public data files, with their size and SHA-256 (download each from ``url``)."""
     return [FileOut(name=f.name, size=f.stat().st_size if f.is_file() else None,
+                    sha256=_sha256(f) if f.is_file() else None,
                     url=f"/api/v1/competitions/{slug}/files/{f.name}") for f in svc.public_files(slug)]
 
 
@@ -124,7 +155,8 @@ def files(slug: str, svc: ServiceDep) -> list[FileOut]:
 def file(slug: str, name: str, svc: ServiceDep) -> FileResponse:
     for path in svc.public_files(slug):
         if path.name == name and path.is_file():
-            return FileResponse(path, media_type="text/csv", filename=path.name)
+            return FileResponse(path, media_type="text/csv", filename=path.name,
+                                headers={"X-Content-SHA256": _sha256(path)})
     raise NotFound("file", name)
 
 
@@ -191,6 +223,50 @@ def select(slug: str, body: SelectionIn, who: ApiParticipantDep, svc: ServiceDep
     chosen = svc.select(slug, who, body.ids)
     cache.invalidate()
     return SelectionOut(selected=chosen)
+
+
+# -- teams --------------------------------------------------------------------------------
+
+def _team_out(svc: Service, slug: str, who: ParticipantView) -> TeamOut | None:
+    view = svc.team(slug, who)
+    return None if view is None else TeamOut.model_validate(view)
+
+
+@router.get("/competitions/{slug}/team", responses=ERRORS)
+def my_team(slug: str, who: ApiParticipantDep, svc: ServiceDep) -> TeamOut | None:
+    """Your team (null before your first submission or team action: everyone starts solo)."""
+    return _team_out(svc, slug, who)
+
+
+@router.put("/competitions/{slug}/team", responses={**ERRORS, 409: {"model": ErrorOut}})
+def name_team(slug: str, body: TeamIn, who: ApiParticipantDep, svc: ServiceDep, cache: CacheDep) -> TeamOut | None:
+    """Create (name) your team; its leader may rename it."""
+    svc.create_team(slug, who, body.name)
+    cache.invalidate()
+    return _team_out(svc, slug, who)
+
+
+@router.post("/competitions/{slug}/team/invites", responses={**ERRORS, 409: {"model": ErrorOut}})
+def invite(slug: str, body: InviteIn, who: ApiParticipantDep, svc: ServiceDep) -> TeamOut | None:
+    """Invite a participant (by roster id) to join your team (leader only, before the merger deadline)."""
+    svc.invite(slug, who, body.participant)
+    return _team_out(svc, slug, who)
+
+
+@router.post("/competitions/{slug}/team/join", responses={**ERRORS, 409: {"model": ErrorOut}})
+def join(slug: str, body: JoinIn, who: ApiParticipantDep, svc: ServiceDep, cache: CacheDep) -> TeamOut | None:
+    """Join (merge into) a team that invited you; your submissions come along."""
+    svc.accept(slug, who, body.team)
+    cache.invalidate()
+    return _team_out(svc, slug, who)
+
+
+@router.post("/competitions/{slug}/team/leave", responses={**ERRORS, 409: {"model": ErrorOut}})
+def leave(slug: str, who: ApiParticipantDep, svc: ServiceDep, cache: CacheDep) -> TeamOut | None:
+    """Leave your team for a new solo one (the team keeps its submissions)."""
+    svc.leave(slug, who)
+    cache.invalidate()
+    return _team_out(svc, slug, who)
 
 
 # -- instructors --------------------------------------------------------------------------
