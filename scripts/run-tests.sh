@@ -4,7 +4,7 @@
 # everything else. TEST_LANES=1 runs one lane, serially. Extra arguments go to pytest.
 set -uo pipefail
 PY=${PY:-.venv/bin/python}
-HEAVY=(tests/docker tests/lectures tests/assignments)
+HEAVY=(tests/docker tests/hub tests/lectures tests/assignments)  # tests/hub shares tests/docker's engine
 mkdir -p build/test-logs
 if [ "${TEST_LANES:-2}" = 1 ] || [ $# -gt 0 ]; then
   exec "$PY" -m pytest "$@"
