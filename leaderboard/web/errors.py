@@ -27,6 +27,7 @@ from ..errors import (
     SubmissionInvalid,
     TeamError,
 )
+from ..worker.preflight import ScoringUnavailable
 from .deps import LoginRequired, current_viewer
 
 log = logging.getLogger("coursebench.web")
@@ -34,10 +35,11 @@ log = logging.getLogger("coursebench.web")
 _STATUS: list[tuple[type, int]] = [
     (NotAuthenticated, 401), (PermissionDenied, 403), (NotFound, 404), (SubmissionInvalid, 422),
     (QuotaExceeded, 429), (CompetitionClosed, 409), (CompetitionOpen, 403), (SelectionError, 422),
-    (TeamError, 409), (SpecError, 422), (DataError, 422),
+    (TeamError, 409), (SpecError, 422), (DataError, 422), (ScoringUnavailable, 503),
 ]
 TITLES = {400: "Bad request", 401: "Please log in", 403: "Not allowed", 404: "Not found", 405: "Method not allowed",
-          409: "Not possible now", 413: "Upload too large", 422: "Not accepted", 429: "Slow down"}
+          409: "Not possible now", 413: "Upload too large", 422: "Not accepted", 429: "Slow down",
+          503: "Not available now"}
 
 
 class RateLimited(LeaderboardError):

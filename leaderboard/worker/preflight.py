@@ -28,10 +28,28 @@ class WorkerRefused(LeaderboardError):
         return {**super().to_dict(), "backend": self.backend, "fixes": self.fixes, "where": self.where}
 
 
-def sandbox_here(backend: str = "auto", trusted: bool = False) -> tuple[bool, str, list[str]]:
+class ScoringUnavailable(LeaderboardError):
+    """A notebook submission cannot be scored by this server (no sandbox here): it is
+    refused before anything is stored or counted."""
+
+    code = "scoring_unavailable"
+
+    def __init__(self, reason: str, fixes: list[str] | None = None) -> None:
+        self.reason, self.fixes = reason, list(fixes or [])
+        super().__init__("this server cannot run notebook submissions right now, so yours was not accepted "
+                         "and does not count against your daily limit; please tell your instructor "
+                         f"(the server says: {reason.splitlines()[0]})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "fixes": self.fixes}
+
+
+def sandbox_here(backend: str = "auto", trusted: bool = False, *, fresh: bool = True) -> tuple[bool, str, list[str]]:
     """(usable, the sentence saying why, the fixes) for ``backend`` on this machine.
-    Runs on cluster workers too (``Client.run``), so it answers plain data."""
-    backends._AVAILABLE.clear()  # what was usable a while ago may not be now
+    Runs on cluster workers too (``Client.run``), so it answers plain data.  ``fresh``
+    probes again rather than trusting what was found earlier in this process."""
+    if fresh:
+        backends._AVAILABLE.clear()  # what was usable a while ago may not be now
     try:
         name, why = backends.resolve(backend, trusted=trusted)
     except (BackendUnavailable, TrustRequired, UnknownBackend) as exc:

@@ -100,7 +100,7 @@ def test_drain_scores_what_is_pending_on_sqlite(site: Service, tmp_path: Path) -
     ids = [site.submit_file("demo", who, predictions(site, seed=i), score_now=False).id for i in range(4)]
     done = worker(site.db.url, site.competitions_dir, "--drain", "--concurrency", "2", "--backend", "bwrap")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "scored 4 submission(s)" in done.stderr
+    assert "scored 4 submission(s)" in " ".join(done.stderr.split())
     views = [site.submission(i) for i in ids]
     assert [v.status for v in views] == ["complete"] * 4, [(v.status, v.error) for v in views]
     assert site.quota("demo", who).used == 4 and not site.pending()
@@ -143,10 +143,39 @@ def test_notebook_folds_on_a_dask_local_cluster(site: Service, tmp_path: Path) -
         done = worker(site.db.url, site.competitions_dir, "--drain", "--backend", "bwrap",
                       "--cluster", cluster.scheduler_address)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "2 Dask worker(s)" in done.stderr
+        assert "notebooks: 2 Dask worker(s)" in " ".join(done.stderr.split())
         with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
             executed = client.run(_executed)
         assert sum(executed.values()) >= 3, executed  # the K+1 = 3 runs were Dask tasks there
     view = site.submission(sub.id)
     assert view.status == "complete", (view.status, view.error)
     assert view.cv_mean is not None and len(view.runs) == 3 and view.public_score is not None
+
+
+def test_serve_refuses_a_notebook_it_cannot_isolate(tmp_path: Path, monkeypatch) -> None:
+    """``coursebench serve`` scoring in its own threads, on a machine without a sandbox:
+    a notebook upload is answered 503 with a clear message, nothing stored or counted;
+    prediction files are still taken."""
+    from tests.web.conftest import SLUG, build_site
+    from tests.web.conftest import predictions as web_predictions
+
+    next(sandboxes_unusable(tmp_path, monkeypatch))
+    site = build_site(f"sqlite:///{tmp_path / 'web.db'}", tmp_path, workers=1, wait=0)
+    svc = site.service
+    svc.backend = "auto"  # type: ignore[attr-defined]
+    try:
+        nb = notebook(tmp_path / "nb.ipynb").read_bytes()
+        with site.client("alice") as c:
+            r = c.post(f"/api/v1/competitions/{SLUG}/submissions", files={"file": ("nb.ipynb", nb)})
+            assert r.status_code == 503, r.text
+            body = r.json()
+            assert body["error"] == "scoring_unavailable" and "does not count" in body["message"]
+            assert "no sandbox can be used" in body["message"] and body["fixes"]
+            assert c.get(f"/api/v1/competitions/{SLUG}/quota").json()["used"] == 0
+            assert c.get(f"/api/v1/competitions/{SLUG}/submissions").json() == []
+            ok = c.post(f"/api/v1/competitions/{SLUG}/submissions",
+                        files={"file": ("p.csv", web_predictions(site, 0.7))})  # type: ignore[arg-type]
+            assert ok.status_code in (201, 202), ok.text
+    finally:
+        assert site.server is not None
+        site.server.stop()

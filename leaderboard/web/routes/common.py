@@ -47,6 +47,8 @@ class Submitter:
             raise RateLimited(retry)
         name = safe_filename(filename)
         message = (message or "")[:2000]
+        if name.lower().endswith(".ipynb") and self.settings.workers > 0:
+            self._check_sandbox()
         if name.lower().endswith(".ipynb"):
             with tempfile.TemporaryDirectory(prefix="cb-upload-") as tmp:
                 path = Path(tmp) / name
@@ -61,7 +63,17 @@ class Submitter:
         if wait > 0:  # scored here or by any other process: the database tells (leaderboard.notify)
             finished = self.waiter.wait(view.id, wait)
         self.cache.invalidate()
-        return self.service.submission(view.id, who), finished
+        return (self.service.submission(view.id, who) if wait > 0 else view), finished
+
+    def _check_sandbox(self) -> None:
+        """This process scores (``--workers`` > 0): refuse a notebook it could not run
+        isolated now, before anything is stored or counted (fail closed, said clearly).
+        With ``--workers 0`` the worker processes check for themselves at start."""
+        from ...worker.preflight import ScoringUnavailable, sandbox_here
+
+        ok, why, fixes = sandbox_here(self.service.backend, self.service.scoring.trusted, fresh=False)
+        if not ok:
+            raise ScoringUnavailable(why, fixes)
 
 
 async def get_submitter(request: Request) -> Submitter:
