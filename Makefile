@@ -8,7 +8,7 @@ PIP         := $(PY) -m pip
 EXTRAS      ?= all,dev
 # Debian packages: what the demo needs, and what the test suite needs on top.
 DEMO_DEBS   := bubblewrap util-linux
-TEST_DEBS   := $(DEMO_DEBS) docker.io debootstrap postgresql chromium fonts-dejavu-core wrk nodejs npm
+TEST_DEBS   := $(DEMO_DEBS) docker.io docker-compose debootstrap postgresql chromium fonts-dejavu-core wrk nodejs npm
 PYTEST_ARGS ?=
 
 .PHONY: help install sysdeps-demo sysdeps-test demo test lint notebooks bench images clean
