@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -60,6 +61,11 @@ class LeaderboardRow:
     submitted_at: dt.datetime
     tied_with_above: bool
     tie_group: int
+    # the efficiency track (leaderboard.efficiency): set when the row's submission is a saved model
+    model_format: str | None = None
+    model_size_bytes: int | None = None
+    latency_ms: float | None = None
+    pareto: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,9 @@ class LeaderboardView:
     direction: str
     rows: list[LeaderboardRow]
     generated_at: dt.datetime
+    efficiency: list[Any] | None = None
+    """The efficiency track's rows (:class:`leaderboard.efficiency.EfficiencyRow`), ranked by
+    the combined score; None for a competition without one."""
 
     def row_of(self, team: str) -> LeaderboardRow | None:
         return next((r for r in self.rows if r.team == team), None)

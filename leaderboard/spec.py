@@ -57,6 +57,49 @@ class NotebookLimits(_Model):
                       cpus=self.cpus, gpus=self.gpus)
 
 
+class EfficiencySpec(_Model):
+    """``[efficiency]``: a track for saved-model submissions, run on the hidden test in the
+    sandbox and ranked by :func:`leaderboard.efficiency.combined_score`::
+
+        combined = accuracy − size_weight·log10(size / size_ref) − latency_weight·log10(latency / latency_ref)
+
+    (size in bytes of the file, latency the median milliseconds per batch of
+    ``batch_size`` rows, measured on ``cpus`` pinned CPU threads after ``warmup_batches``
+    over ``timed_batches``).  A model 10× smaller gains ``size_weight`` of accuracy."""
+
+    formats: list[Literal["keras", "tflite"]] = Field(default_factory=lambda: ["keras", "tflite"], min_length=1)
+    input_shape: list[int] = Field(..., min_length=1, description="one row's shape; the features in column order")
+    batch_size: int = Field(64, ge=1, le=4096)
+    warmup_batches: int = Field(5, ge=0, le=1000)
+    timed_batches: int = Field(50, ge=5, le=10000)
+    cpus: int = Field(1, ge=1, le=8, description="CPU threads the model may use (pinned)")
+    timeout: float = Field(300.0, gt=0, description="seconds for the whole sandboxed run")
+    memory: str | int = "2G"
+    max_model_size: str | int = "20M"
+    size_weight: float = Field(0.02, ge=0)
+    size_ref: str | int = "1M"
+    latency_weight: float = Field(0.02, ge=0)
+    latency_ref_ms: float = Field(1.0, gt=0)
+
+    @field_validator("memory", "max_model_size", "size_ref")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        if not parse_size(value):
+            raise ValueError(f"give a size like '20M', not {value!r}")
+        return value
+
+    @property
+    def max_model_bytes(self) -> int:
+        return int(parse_size(self.max_model_size) or 0)
+
+    @property
+    def size_ref_bytes(self) -> int:
+        return int(parse_size(self.size_ref) or 1)
+
+    def limits(self) -> Limits:
+        return Limits(timeout=self.timeout, memory=self.memory, cpus=float(self.cpus), gpus=0)
+
+
 class DataSource(_Model):
     """Where the labelled data comes from: ``prepare.py`` (a function
     ``make_data(seed) -> (train_df, test_df)``, both with the target column), or two CSVs."""
@@ -96,13 +139,15 @@ class CompetitionSpec(_Model):
     deadline: dt.datetime
     merger_deadline: dt.datetime | None = None
     team_size: int = Field(1, ge=1)
-    submission_types: list[Literal["file", "notebook"]] = Field(default_factory=lambda: ["file", "notebook"])
+    submission_types: list[Literal["file", "notebook", "model"]] = Field(
+        default_factory=lambda: ["file", "notebook"])
     max_file_size: str | int = "50M"
     release: Literal["plain", "ladder"] = "plain"
     bootstrap: int = Field(1000, ge=100, le=20000, description="bootstrap resamples for CIs and ties")
     quota_timezone: str = "UTC"
     notebook: NotebookLimits = Field(default_factory=NotebookLimits)
     data: DataSource = Field(default_factory=DataSource)
+    efficiency: EfficiencySpec | None = None
 
     @field_validator("slug")
     @classmethod
@@ -156,6 +201,10 @@ class CompetitionSpec(_Model):
             raise ValueError("start must be before the deadline")
         if self.labels is not None and len(set(self.labels)) != len(self.labels):
             raise ValueError("labels must be distinct")
+        if ("model" in self.submission_types) != (self.efficiency is not None):
+            raise ValueError("model submissions and an [efficiency] table go together: give both or neither")
+        if self.efficiency is not None and (self.task != "multiclass" or self.metric != "accuracy"):
+            raise ValueError("the efficiency track scores multiclass accuracy; set task and metric to match")
         return self
 
     # -- derived -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from .. import board
+from .. import board, efficiency
 from ..board import BoardCache, LeaderboardView, ShakeUp
 from ..clock import Clock
 from ..db import Database
@@ -40,9 +40,13 @@ class Standings:
             if private and not over and not (viewer is None or viewer.is_instructor):
                 raise CompetitionOpen(slug, spec.deadline.isoformat())
             entries = board.load_entries(s, comp.id)
+            models = efficiency.load_model_scores(s, comp.id, private=private) if spec.efficiency else None
         ds = self.registry.dataset(slug)
-        return board.build(ds, entries, private=private, cache=self.boards, load=self._load_preds,
+        view = board.build(ds, entries, private=private, cache=self.boards, load=self._load_preds,
                            now=self.clock.now(), plain=spec.release == "plain")
+        if spec.efficiency is not None and models is not None:  # the efficiency track's ranking and front
+            view = efficiency.with_efficiency(view, spec.efficiency, models)
+        return view
 
     def _load_preds(self, sub_id: int) -> np.ndarray:
         return load_predictions(self.db, sub_id)

@@ -87,6 +87,23 @@ class SubmissionStore:
         sub_id = self.store(slug, who, "notebook", path.name, message, {"notebook": path.read_bytes()})
         return self.process(sub_id, progress=progress, viewer=who) if score_now else self.submission(sub_id, who)
 
+    def submit_model(self, slug: str, who: ParticipantView, source: str | Path | bytes, *, message: str = "",
+                     filename: str | None = None, score_now: bool = True) -> SubmissionView:
+        """Store a saved model (``.keras`` / ``.tflite``) for the efficiency track; by
+        default run it in the sandbox now.  The cheap checks of
+        :func:`~leaderboard.model_files.check_model_file` come first: a file they refuse
+        raises :class:`SubmissionInvalid` (nothing stored, nothing counted); what only the
+        sandbox finds fails the submission without counting it."""
+        from ..model_files import check_model_file
+
+        self._check_open(slug, "model")
+        eff = self.registry.dataset(slug).spec.efficiency
+        assert eff is not None  # the spec requires [efficiency] with model submissions
+        name = filename or (Path(source).name if not isinstance(source, bytes) else "model")
+        model = check_model_file(source, filename=name, formats=eff.formats, max_bytes=eff.max_model_bytes)
+        sub_id = self.store(slug, who, "model", name, message, {"model": model.data})
+        return self.process(sub_id, viewer=who) if score_now else self.submission(sub_id, who)
+
     def store(self, slug: str, who: ParticipantView, kind: str, filename: str, message: str,
               blobs: dict[str, bytes]) -> int:
         """One transaction: the openness checked again, a quota slot reserved, the row
