@@ -1,5 +1,5 @@
 """Who is asking: the cookie session of the pages, bearer tokens of the REST API, CSRF
-tokens for forms, and per-user rate limits.
+tokens for forms.  (The per-user rate limits live in the database: :mod:`leaderboard.web.ratelimit`.)
 
 - A participant's token (from the roster) is traded once on the login page for a session
   cookie: Starlette's ``SessionMiddleware`` (signed with the server's secret by
@@ -13,11 +13,8 @@ tokens for forms, and per-user rate limits.
 
 from __future__ import annotations
 
-import collections
 import hmac
 import secrets
-import threading
-import time
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -127,28 +124,3 @@ class Authenticator:
     def from_token(self, token: str) -> ParticipantView:
         """A bearer token → its participant; raises NotAuthenticated when it is wrong."""
         return self.service.authenticate(token)
-
-
-class RateLimiter:
-    """At most ``limit`` events per ``window`` seconds per key (sliding window)."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._events: dict[str, collections.deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float | None:
-        """Record an event; returns None when allowed, else seconds until allowed."""
-        if self.limit <= 0:
-            return None
-        now = time.monotonic()
-        with self._lock:
-            q = self._events.setdefault(key, collections.deque())
-            while q and now - q[0] >= self.window:
-                q.popleft()
-            if len(q) >= self.limit:
-                return max(0.01, self.window - (now - q[0]))
-            q.append(now)
-            if len(self._events) > 50000:
-                self._events = {k: v for k, v in self._events.items() if v and now - v[-1] < self.window}
-            return None
