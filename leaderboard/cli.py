@@ -188,11 +188,14 @@ def tokens(
 
 
 @compete.command()
-def rescore(competition: CompOpt, db: DbOpt = None) -> None:
+def rescore(competition: CompOpt, db: DbOpt = None,
+            cluster: Annotated[str | None, typer.Option(help="Dask scheduler address: pending notebook "
+                                                             "submissions' folds run there.")] = None) -> None:
     """Instructor: score pending submissions (e.g. after a crash) and rescore all scored ones."""
     from coursebench.cli_progress import progress_bar
 
     svc = service(db)
+    svc.scoring.cluster = cluster
     with progress_bar("Scoring notebook") as bar:  # one row per notebook submission scored
         pending = _run(lambda: svc.score_pending(competition, progress=bar))
     count = _run(lambda: svc.rescore(competition))

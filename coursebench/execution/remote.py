@@ -279,6 +279,7 @@ def _run_spec(spec: dict[str, Any], blobs: list[bytes], cancel: threading.Event,
         kernel_name=spec["kernel_name"],
         keep=bool(spec.get("keep")),
         trusted=bool(spec.get("trusted")),
+        collect=tuple(spec.get("collect") or ()),  # the sandbox hashes these when the run ends
     )
     try:
         jobdir = prepare(job)

@@ -104,3 +104,9 @@ def worker(
         service.db.dispose()
     note = f"; handed back {len(handed)}" if handed else ""
     console.print(f"coursebench worker: scored {loop.scored} submission(s){note}")
+    if handed:  # their runs are still going in this process's threads: end now (the sandboxes die with us)
+        import os
+        import sys
+
+        sys.stderr.flush()
+        os._exit(0)
