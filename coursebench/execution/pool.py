@@ -25,6 +25,7 @@ from .job import Job, JobGroup
 from .progress import ProgressCallback, check_progress
 from .result import ExecutionResult
 from .runner import run_group, run_job
+from .warm import sandboxes
 
 __all__ = ["GPUSlots", "PoolStats", "detect_gpus", "run_many"]
 
@@ -105,6 +106,10 @@ def run_many(
                         next(r.message for r in batch if r.infrastructure_failure))
 
     def one(item: Job | JobGroup) -> list[ExecutionResult]:
+        with lock:
+            queued[0] -= 1
+        # this slot's next sandbox boots (warm, docs/warm.md) while jobs are still to come
+        sandboxes.want_spares(lambda: queued[0] > 0 or not exhausted)
         members = item.jobs if isinstance(item, JobGroup) else [item]
         devices: list[str] = []
         try:
@@ -122,6 +127,8 @@ def run_many(
         finally:
             slots.release(devices)
 
+    lock = threading.Lock()
+    queued = [0]  # items submitted that no slot has started yet
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coursebench-slot")
     futures: dict[Future, int] = {}
     source = iter(jobs)
@@ -138,6 +145,8 @@ def run_many(
                     exhausted = True
                     break
                 results.append(None)
+                with lock:
+                    queued[0] += 1
                 future = pool.submit(one, item)
                 futures[future] = len(results) - 1
                 pending.add(future)
@@ -160,5 +169,6 @@ def run_many(
         raise
     finally:
         pool.shutdown(wait=True)
+        sandboxes.drain()
     return [r for batch in results if batch is not None for r in batch]
 

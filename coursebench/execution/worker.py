@@ -1194,6 +1194,20 @@ def _warm_provisioner():
     return WarmProvisioner
 
 
+def _preload() -> None:
+    """What running a notebook imports in this process, imported ahead (a booted sandbox)."""
+    try:
+        import papermill  # noqa: F401
+        from papermill.engines import papermill_engines  # noqa: F401
+
+        _kernel_classes()
+        _spec_manager_class()
+        _warm_provisioner()
+        _make_engine()
+    except Exception:
+        pass
+
+
 def _strip_ansi(text: str) -> str:
     import re
 
@@ -1576,19 +1590,36 @@ def main(argv: list[str]) -> int:
     global TEMPLATE
     if len(argv) == 4 and argv[1] == "--template":
         return template_main(int(argv[2]), list(json.loads(argv[3])))
-    if len(argv) != 2:
-        print("usage: worker.py JOB_DIR", file=sys.stderr)
+    booted = len(argv) == 4 and argv[2] == "--boot"
+    if len(argv) != 2 and not booted:
+        print("usage: worker.py JOB_DIR [--boot PREIMPORT_JSON]", file=sys.stderr)
         return 2
     job_dir = argv[1]
     _no_dumping()
     _become_subreaper()
     channel = os.dup(1)  # non-inheritable (PEP 446): the kernel never gets it
     os.dup2(2, 1)
+    if booted:
+        # A warm sandbox, booted before its job exists: the template imports, this process
+        # imports what it runs notebooks with, then waits for the host's "go" on stdin
+        # (the job directory is complete by then).
+        TEMPLATE = Template([str(m) for m in json.loads(argv[3])])
+        TEMPLATE.start()
+        _block_slow_imports()
+        _preload()
+        if sys.stdin.buffer.readline().strip() != b"go":
+            os._exit(0)  # the host let the warm sandbox go unused
     with open(os.path.join(job_dir, "job.json"), encoding="utf-8") as fh:
         job = json.load(fh)
     warm = job.get("warm")
-    if isinstance(warm, dict) and warm.get("enabled"):
-        # first of all: the template imports while this process reads and imports papermill
+    wanted = isinstance(warm, dict) and warm.get("enabled")
+    if TEMPLATE is not None and (not wanted or list(warm.get("preimport") or []) != TEMPLATE.preimport):
+        TEMPLATE.stop()  # booted for another configuration
+        TEMPLATE = None
+    elif TEMPLATE is None and wanted and len(job.get("notebooks") or ()) > 1:
+        # a group in a sandbox started for it: the template imports while this process
+        # reads and imports papermill; each notebook's kernel is forked from it.  (A single
+        # notebook in a cold sandbox starts its kernel cold: nothing to share.)
         TEMPLATE = Template([str(m) for m in warm.get("preimport") or []])
         try:
             TEMPLATE.start()

@@ -23,11 +23,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 from ..job import JobDir
-from .base import register
+from .base import Outcome, register
 from .nvidia import gpu_view
 from .process import ProcessBackend, chown_tree, pick_sandbox_uid, python_for_sandbox, sandbox_env
 
@@ -75,6 +76,23 @@ class BwrapBackend(ProcessBackend):
             why = done.stderr.decode(errors="replace").strip().splitlines()
             return False, f"bubblewrap cannot create namespaces here: {why[-1] if why else done.returncode}"
         return True, "bubblewrap namespaces, no network, read-only runtime"
+
+    def run(self, job: JobDir, cancel: threading.Event) -> Outcome:
+        """A warm sandbox of this pool slot when one fits (docs/warm.md), else a new one;
+        this slot's next sandbox boots while this one runs."""
+        from ..warm import sandboxes
+
+        key = sandboxes.key_of(self.name, job)
+        try:
+            started = sandboxes.take(key, job)
+        except OSError:
+            started = None
+        if started is None:
+            started = self.launch(job)
+        if isinstance(started, Outcome):
+            return started
+        sandboxes.boot(self, key, job)
+        return self.supervise(job, started, cancel)
 
     def command(self, job: JobDir) -> tuple[list[str], dict[str, str], str]:
         exe, python_dirs = python_for_sandbox()

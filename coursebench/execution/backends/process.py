@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..cgroups import JobCgroup, cached_support
@@ -99,6 +100,16 @@ class _Reader(threading.Thread):
         return data.decode("utf-8", "replace")
 
 
+@dataclass
+class Started:
+    """A sandbox process the host started, with its cgroup and the readers of its output."""
+
+    proc: subprocess.Popen
+    cgroup: JobCgroup | None
+    out: _Reader
+    err: _Reader
+
+
 class ProcessBackend(Backend):
     """Runs a command built by :meth:`command` and supervises it."""
 
@@ -109,6 +120,13 @@ class ProcessBackend(Backend):
         return (job.limits.output or 0) + 64 * 1024**2
 
     def run(self, job: JobDir, cancel: threading.Event) -> Outcome:
+        started = self.launch(job)
+        return started if isinstance(started, Outcome) else self.supervise(job, started, cancel)
+
+    def launch(self, job: JobDir, boot: list[str] | None = None) -> Started | Outcome:
+        """Start the sandbox for ``job`` (its cgroup, the process, the readers of its output).
+        ``boot``: extra worker arguments for a warm sandbox booted before its job (its stdin
+        is then a pipe the host writes "go" to; see :mod:`coursebench.execution.warm.sandboxes`)."""
         limits = job.limits
         cgroup = None
         if cached_support()[0]:
@@ -122,15 +140,15 @@ class ProcessBackend(Backend):
             if cgroup:
                 cgroup.destroy()
             return Outcome(None, None, infrastructure_error=f"cannot build the sandbox: {exc}")
+        argv = [*argv, *(boot or [])]
         if cgroup:
             joins = " ".join(str(p) for p in cgroup.procs_files)
             script = 'for f in $0; do echo $$ > "$f" || exit 125; done; exec "$@"'
             argv = ["/bin/sh", "-c", script, joins, *argv]
-        started = time.monotonic()
         try:
             proc = subprocess.Popen(
                 argv,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if boot else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env=env,
@@ -145,6 +163,13 @@ class ProcessBackend(Backend):
         err = _Reader(proc.stderr, keep_tail=LOG_TAIL_BYTES)
         out.start()
         err.start()
+        return Started(proc, cgroup, out, err)
+
+    def supervise(self, job: JobDir, sandbox: Started, cancel: threading.Event) -> Outcome:
+        """Watch a started sandbox to its end: the timeout (from now), memory, disk."""
+        limits = job.limits
+        proc, cgroup, out, err = sandbox.proc, sandbox.cgroup, sandbox.out, sandbox.err
+        started = time.monotonic()
         stopped: str | None = None
         peak = 0
         watcher_ooms = 0
@@ -272,7 +297,9 @@ def _tree_rss(pid: int) -> tuple[int, int | None]:
         except psutil.Error:
             continue
         total += rss
-        if "worker.py" in cmdline or p.pid == pid or p.name() == "bwrap":
+        # a kernel forked from the warm template (docs/warm.md) keeps the template's
+        # command line (worker.py --template) but is named cb-kernel: it can be the victim
+        if p.name() != "cb-kernel" and ("worker.py" in cmdline or p.pid == pid or p.name() == "bwrap"):
             continue
         if rss > victim_rss:
             victim, victim_rss = p.pid, rss

@@ -1,0 +1,144 @@
+"""Warm sandboxes: each pool slot keeps its next sandbox booted before the job arrives.
+
+A booted sandbox runs ``worker.py /job --boot PREIMPORT``: the worker starts its template
+(ipykernel and the course's libraries imported, nothing of any student's), imports
+papermill itself, and waits on its stdin.  When the slot's next job comes, the host moves
+the job's prepared files into the booted sandbox's (still empty) job directory, gives them
+to the sandbox's uid and writes ``go``; the notebook's kernel is forked at once.  The
+sandbox is used for that one job only and then destroyed, like every sandbox: nothing of
+one student's run can reach another's, because no sandbox ever serves two jobs.
+
+The pool has one booted sandbox per slot of :func:`coursebench.execution.run_many` (it is
+kept per slot thread: bubblewrap's ``--die-with-parent`` ties a sandbox to the thread that
+started it), booted only when more jobs are coming (:func:`want_spares`), for jobs of the
+same backend, limits and pre-imports, CPU only.  :func:`drain` ends every unused one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..backends.process import ProcessBackend, Started
+    from ..job import JobDir
+
+__all__ = ["boot", "drain", "key_of", "take", "want_spares"]
+
+_local = threading.local()
+_all: list[Spare] = []
+_lock = threading.Lock()
+
+
+@dataclass
+class Spare:
+    key: tuple
+    jobdir: JobDir
+    sandbox: Started
+    backend: ProcessBackend
+
+
+def want_spares(when: Callable[[], bool] | None) -> None:
+    """In a pool slot's thread: after each job, boot the next sandbox if ``when()`` says
+    more jobs are coming (None: never)."""
+    _local.want = when
+
+
+def key_of(backend: str, job: JobDir) -> tuple | None:
+    """What a booted sandbox must match to run ``job`` (None: not for a warm sandbox).
+    Read from ``job.json`` before the sandbox ever sees it."""
+    try:
+        warm = json.loads((job.path / "job.json").read_text()).get("warm") or {}
+    except (OSError, ValueError):
+        return None
+    if not warm.get("enabled") or job.gpu_devices:
+        return None
+    return (backend, repr(job.limits), tuple(warm.get("preimport") or ()))
+
+
+def take(key: tuple | None, job: JobDir) -> Started | None:
+    """This slot's booted sandbox for ``job``, with ``job``'s files moved in and told to go;
+    None when there is none that fits (the caller starts one cold)."""
+    spare: Spare | None = getattr(_local, "spare", None)
+    _local.spare = None
+    if spare is None:
+        return None
+    if key is None or spare.key != key or spare.sandbox.proc.poll() is not None:
+        _discard(spare)
+        return None
+    with _lock:
+        if spare in _all:
+            _all.remove(spare)
+    into = spare.jobdir.path
+    try:
+        for entry in os.listdir(job.path):
+            source = job.path / entry
+            if entry == "files":
+                for item in os.listdir(source):
+                    os.rename(source / item, into / "files" / item)
+                source.rmdir()
+            else:
+                os.rename(source, into / entry)
+        job.path.rmdir()
+        job.path = into
+        job.sandbox_uid = spare.jobdir.sandbox_uid
+        if job.sandbox_uid is not None:
+            from ..backends.process import chown_tree
+
+            chown_tree(into, job.sandbox_uid)
+        stdin = spare.sandbox.proc.stdin
+        assert stdin is not None
+        stdin.write(b"go\n")
+        stdin.close()
+    except (OSError, ValueError) as exc:
+        _discard(spare)
+        raise OSError(f"the warm sandbox could not take the job: {exc}") from exc
+    return spare.sandbox
+
+
+def boot(backend: ProcessBackend, key: tuple | None, like: JobDir) -> None:
+    """Boot this slot's next sandbox (for jobs like ``like``), if more jobs are coming."""
+    when = getattr(_local, "want", None)
+    if key is None or when is None or getattr(_local, "spare", None) is not None or not when():
+        return
+    from ..job import JobDir, job_root
+
+    path = Path(tempfile.mkdtemp(prefix="warm-", dir=job_root()))
+    (path / "files").mkdir()
+    jobdir = JobDir(path=path, job=like.job, limits=like.limits, notebook=None)
+    started = backend.launch(jobdir, boot=["--boot", json.dumps(list(key[2]))])
+    if not hasattr(started, "proc"):  # an Outcome: it could not start; the next job starts cold
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    spare = Spare(key, jobdir, started, backend)  # type: ignore[arg-type]
+    _local.spare = spare
+    with _lock:
+        _all.append(spare)
+
+
+def _discard(spare: Spare) -> None:
+    with _lock:
+        if spare in _all:
+            _all.remove(spare)
+    sandbox = spare.sandbox
+    spare.backend._kill_everything(sandbox.proc, sandbox.cgroup)
+    for reader in (sandbox.out, sandbox.err):
+        reader.join(2)
+    if sandbox.cgroup is not None:
+        sandbox.cgroup.destroy()
+    shutil.rmtree(spare.jobdir.path, ignore_errors=True)
+
+
+def drain() -> None:
+    """End every booted sandbox no job took (the pool is done)."""
+    with _lock:
+        spares = list(_all)
+    for spare in spares:
+        _discard(spare)
