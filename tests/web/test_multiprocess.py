@@ -33,8 +33,6 @@ import pytest
 from tests.leaderboard.conftest import make_competition, postgres_server  # noqa: F401
 from tests.web.conftest import free_port
 
-pytestmark = pytest.mark.postgres
-
 COURSEBENCH = str(Path(sys.executable).with_name("coursebench"))
 SLUG = "multi"
 STUDENTS = [f"s{i:02d}" for i in range(10)]
@@ -129,6 +127,7 @@ def cluster(postgres_server, tmp_path_factory) -> Iterator[Cluster]:  # noqa: F8
         svc.db.dispose()
 
 
+@pytest.mark.postgres
 def test_quota_and_rate_limit_hold_across_processes(cluster: Cluster) -> None:
     async def burst() -> list[tuple[str, int, dict]]:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=0)  # a connection each
@@ -168,6 +167,7 @@ def test_quota_and_rate_limit_hold_across_processes(cluster: Cluster) -> None:
             assert quota["used"] == 5, (who, quota)
 
 
+@pytest.mark.postgres
 def test_a_score_committed_elsewhere_wakes_waiters_and_updates_the_board(cluster: Cluster) -> None:
     from leaderboard.db import Database
     from leaderboard.notify import Waiter
@@ -225,3 +225,49 @@ def test_several_processes_need_postgresql_and_no_test_clock(tmp_path) -> None:
                            "postgresql://nobody@127.0.0.1:1/x", "--competitions", str(comps)],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "--test-clock" in done.stderr, done.stderr
+
+
+def test_sqlite_one_web_process_hears_a_worker_process(tmp_path) -> None:
+    """The embedded default: one web process on SQLite scoring nothing itself, a
+    ``coursebench worker --drain`` process writing the score into the same file — the
+    waiting upload gets it (the row is polled) and the board shows it (PRAGMA data_version)."""
+    from tests.web.conftest import SLUG as DEMO
+    from tests.web.conftest import build_site, predictions
+
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    site = build_site(url, tmp_path, workers=0)
+    try:
+        with site.client() as anon:
+            assert anon.get(f"/api/v1/competitions/{DEMO}/leaderboard").json()["rows"] == []
+        answer: dict[str, httpx.Response] = {}
+
+        def upload() -> None:
+            with site.client("alice") as c:
+                answer["r"] = c.post(f"/api/v1/competitions/{DEMO}/submissions?wait=120",
+                                     files={"file": ("p.csv", predictions(site, 0.7))}, data={"message": "m"})
+
+        thread = threading.Thread(target=upload)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not site.service.pending():  # type: ignore[attr-defined]
+            assert time.monotonic() < deadline and thread.is_alive(), answer
+            time.sleep(0.1)
+        done = subprocess.run([COURSEBENCH, "worker", "--drain", "--db", url, "--competitions", str(site.root),
+                               "--backend", "subprocess", "--trusted-notebooks", "--log-level", "warning"],
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "COURSEBENCH_CONFIG_DIR": str(tmp_path / "cfg")})
+        assert done.returncode == 0, done.stderr
+        thread.join(120)
+        assert answer["r"].status_code == 201, answer["r"].text
+        deadline = time.monotonic() + 30
+        while True:
+            with site.client() as anon:
+                rows = anon.get(f"/api/v1/competitions/{DEMO}/leaderboard").json()["rows"]
+            if rows:
+                break
+            assert time.monotonic() < deadline, "the board never showed the worker's score"
+            time.sleep(0.2)
+    finally:
+        assert site.server is not None
+        site.server.stop()
+        site.service.db.dispose()  # type: ignore[attr-defined]
