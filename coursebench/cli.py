@@ -177,6 +177,8 @@ def run_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result object per notebook.")] = False,
     trusted: Annotated[bool, typer.Option(
         "--trusted-notebooks", help="These are your own notebooks: allow --backend subprocess (no isolation).")] = False,
+    warm: Annotated[bool, typer.Option("--warm/--no-warm", help="Fork kernels from a pre-imported template in "
+                                       "warm sandboxes (docs/warm.md; default: course.toml [execution] warm).")] = True,
 ) -> None:
     """Run notebooks with papermill inside a sandbox, in parallel, with limits.
 
@@ -221,7 +223,8 @@ def run_cmd(
             out = output / f"{nb.stem}.ipynb"
         else:
             out = output
-        jobs.append(Job(notebook=nb, parameters=params, limits=limits, backend=chosen, output=out, trusted=trusted))
+        jobs.append(Job(notebook=nb, parameters=params, limits=limits, backend=chosen, output=out, trusted=trusted,
+                        warm=None if warm else False))
     from .cli_progress import progress_bar
 
     label = "Running notebooks" if cluster is None else "Running notebooks on the cluster"
