@@ -35,6 +35,7 @@ __all__ = ["boot", "drain", "key_of", "take", "want_spares"]
 _local = threading.local()
 _all: list[Spare] = []
 _lock = threading.Lock()
+_registered: list[bool] = []
 
 
 @dataclass
@@ -120,6 +121,11 @@ def boot(backend: ProcessBackend, key: tuple | None, like: JobDir) -> None:
     spare = Spare(key, jobdir, started, backend)  # type: ignore[arg-type]
     _local.spare = spare
     with _lock:
+        if not _all and not _registered:
+            import atexit
+
+            atexit.register(drain)  # a process that ends with spares (a Dask worker) leaves none
+            _registered.append(True)
         _all.append(spare)
 
 
