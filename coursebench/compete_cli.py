@@ -150,7 +150,7 @@ class _SubmitBar:
 
 def submit(
     competition: CompOpt,
-    file: Annotated[Path, typer.Option("-f", "--file", help="A .csv/.csv.gz/.zip prediction file or a .ipynb notebook.")],
+    file: Annotated[Path, typer.Option("-f", "--file", help="A .csv/.csv.gz/.zip prediction file, a .ipynb notebook, or a .keras/.tflite model (efficiency track).")],
     message: Annotated[str, typer.Option("-m", "--message", help="A note to remember this submission by.")] = "",
     wait: Annotated[float, typer.Option(help="Seconds to wait for the score (0: just upload).")] = 900,
 ) -> None:

@@ -40,16 +40,18 @@ class Measurement:
     batch_size: int
     timed_batches: int
     threads: int
+    cpu_ms: float | None = None   # the median CPU time per batch (steadier than the wall clock on a busy host)
 
     @classmethod
-    def from_times(cls, fmt: str, size: int, times_ms: list[float], *, batch_size: int,
-                   threads: int) -> Measurement:
+    def from_times(cls, fmt: str, size: int, times_ms: list[float], *, batch_size: int, threads: int,
+                   cpu_ms: list[float] | None = None) -> Measurement:
         ordered = sorted(times_ms)
         mean = statistics.fmean(ordered)
         cv = statistics.pstdev(ordered) / mean if mean > 0 else 0.0
         p90 = ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)]
+        cpu = float(statistics.median(cpu_ms)) if cpu_ms else None
         return cls(fmt, size, float(statistics.median(ordered)), float(p90), float(cv), batch_size, len(ordered),
-                   threads)
+                   threads, cpu)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self)).encode()

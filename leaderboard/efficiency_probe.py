@@ -7,7 +7,8 @@ It loads the submitted model (``.keras`` with ``safe_mode=True``: no Lambda laye
 custom objects; ``.tflite`` with LiteRT's interpreter, else ``tf.lite``), predicts every
 row of ``test.csv`` (features only: the labels never enter the sandbox) in batches of
 ``batch_size``, then times ``warmup + timed`` batches one by one with
-``time.perf_counter`` on ``threads`` pinned threads.  It writes ``predictions.csv``
+``time.perf_counter`` (wall clock) and ``time.process_time`` (the process's CPU time) on
+``threads`` pinned threads.  It writes ``predictions.csv``
 (id, label) and ``report.json`` (the per-batch times; ``{"ok": false, "problem": ...}``
 when the model cannot be used).  The host scores the predictions and takes the median.
 """
@@ -147,17 +148,18 @@ def probe(cfg: dict) -> dict:
     if not np.all(np.isfinite(out)):
         raise Problem("the model's outputs contain NaN or infinite values")
     warmup, timed = int(cfg["warmup"]), int(cfg["timed"])
-    times = []
+    times, cpu = [], []
     for i in range(warmup + timed):
         xb = batches[i % n_batches]
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run(xb)
-        elapsed = time.perf_counter() - start
+        elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         if i >= warmup:
             times.append(elapsed * 1e3)
+            cpu.append(elapsed_cpu * 1e3)
     predicted = np.asarray(labels, dtype=object)[out.argmax(axis=1)]
     pd.DataFrame({cfg["id_column"]: ids, cfg["target_column"]: predicted}).to_csv(cfg["predictions"], index=False)
-    return {"ok": True, "batch_ms": times, "batch_size": batch, "warmup": warmup, "threads": threads,
+    return {"ok": True, "batch_ms": times, "batch_cpu_ms": cpu, "batch_size": batch, "warmup": warmup, "threads": threads,
             "load_s": load_s, "format": cfg["format"], "rows": len(X)}
 
 

@@ -140,12 +140,21 @@ def read_outcome(ds: Dataset, result: ExecutionResult, *, size: int, fmt: str) -
     outcome.predictions = preds
     outcome.measurement = Measurement.from_times(fmt, size, [float(t) for t in times],
                                                  batch_size=ds.spec.efficiency.batch_size,  # type: ignore[union-attr]
-                                                 threads=ds.spec.efficiency.cpus)  # type: ignore[union-attr]
+                                                 threads=ds.spec.efficiency.cpus,  # type: ignore[union-attr]
+                                                 cpu_ms=_numbers(report.get("batch_cpu_ms"), len(times)))
     m = outcome.measurement
     run["message"] = (f"{fmt}: {size / 1024:.1f} KB, median {m.latency_ms:.3f} ms per batch of {m.batch_size} "
                       f"(p90 {m.p90_ms:.3f} ms, {len(times)} timed batches, {m.threads} thread(s))")
     outcome.ok = True
     return outcome
+
+
+def _numbers(values: Any, n: int) -> list[float] | None:
+    """``values`` if it is ``n`` finite non-negative numbers (the probe's CPU times), else None."""
+    if isinstance(values, list) and len(values) == n and all(
+            isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 for v in values):
+        return [float(v) for v in values]
+    return None
 
 
 def _sandbox_message(category: str, message: str) -> str:

@@ -57,8 +57,8 @@ def models(comp, tmp_path_factory) -> dict[str, Path]:
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     (out / "quant.tflite").write_bytes(converter.convert())
-    wrong = cnn(3)
-    wrong.save(out / "three.keras")
+    wrong = tf.lite.TFLiteConverter.from_keras_model(cnn(3))   # the wrong number of outputs
+    (out / "three.tflite").write_bytes(wrong.convert())
     lam = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Lambda(lambda t: t / 255.0),
                             keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
     lam.save(out / "lambda.keras")
@@ -71,6 +71,9 @@ def svc(comp, tmp_path_factory, bwrap_or_skip):
     from leaderboard.services import Service
 
     db = tmp_path_factory.mktemp("db") / "lb.db"
+    toml = comp / "competition.toml"  # a generous run limit: a loaded machine may take minutes to import Keras
+    toml.write_text(toml.read_text(encoding="utf-8").replace("\ntimeout = 300\n", "\ntimeout = 1200\n"),
+                    encoding="utf-8")
     clock = FrozenClock(dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc))
     service = Service(f"sqlite:///{db}", comp.parent, clock=clock, backend=bwrap_or_skip)
     service.sync(SLUG)  # registers the prepared copy (its data is made once per session)
@@ -115,6 +118,15 @@ def test_keras_and_tflite_models_get_accuracy_size_and_latency_on_the_board(svc,
     assert rows["bob"]["model_size_bytes"] == sizes["tflite"] and rows["bob"]["latency_ms"] > 0
     assert rows["alice"]["model_format"] == "keras"
     assert {r["team"] for r in rest["efficiency"]} == {"alice", "bob"}
+    # the web page: the efficiency section with both models, sizes, latencies and the front marked
+    from fastapi.testclient import TestClient
+
+    from leaderboard.web import WebSettings, create_app
+
+    with TestClient(create_app(svc, WebSettings(secret_key="test-secret", workers=0))) as web:
+        page = web.get(f"/c/{SLUG}/leaderboard")
+    assert page.status_code == 200 and "Efficiency track" in page.text and "★" in page.text
+    assert f"{sizes['tflite'] / 1024:.1f} KB" in page.text and ".keras" in page.text
     print("\nscoring time per model submission (loaded machine): "
           + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
 
@@ -169,7 +181,7 @@ def test_hostile_and_malformed_model_files_are_refused_before_counting(svc, mode
 
 def test_a_model_with_the_wrong_output_is_failed_in_the_sandbox_and_not_counted(svc, models):
     dave = _student(svc, "dave")
-    view = svc.submit_model(SLUG, dave, models["three"], filename="three.keras")
+    view = svc.submit_model(SLUG, dave, models["three"], filename="three.tflite")
     assert view.status == "failed" and view.failure_category == "invalid_model" and not view.counted
     assert "(64, 3)" in (view.error or "") and "(64, 4)" in (view.error or "")
     assert svc.quota(SLUG, dave).used == 0
