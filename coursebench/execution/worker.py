@@ -1023,8 +1023,11 @@ class Template:
     """The worker's end of the template: start it, fork kernels from it, replace it when
     a kernel killed, stopped or confused it."""
 
-    def __init__(self, preimport: list[str]) -> None:
+    def __init__(self, preimport: list[str], *, wait: bool = True) -> None:
         self.preimport = list(preimport)
+        #: a kernel launched before the template is ready waits for it (a booted sandbox),
+        #: or starts cold (a group in a sandbox started for it: the template serves the later ones)
+        self.wait = wait
         self.lock = threading.Lock()
         self.proc = None
         self.sock = None
@@ -1052,17 +1055,29 @@ class Template:
         self.sock, self.info = ours, None
         self.restarts += 1
 
-    def _ready(self, timeout: float) -> None:
+    def _ready(self, timeout: float | None) -> bool:
+        """Whether the template has imported everything (``timeout`` None: do not wait)."""
         if self.info is not None:
-            return
-        self.sock.settimeout(timeout)
-        data = self.sock.recv(1 << 20)
+            return True
+        if timeout is None:
+            self.sock.setblocking(False)
+            try:
+                data = self.sock.recv(1 << 20)
+            except BlockingIOError:
+                return False
+            finally:
+                self.sock.setblocking(True)
+        else:
+            self.sock.settimeout(timeout)
+            data = self.sock.recv(1 << 20)
         if not data:
             raise OSError("the template exited before it was ready")
         self.info = json.loads(data)
+        return True
 
-    def fork(self, argv: list[str], cwd: str, env: dict, pass_fds=()) -> int:
-        """The pid of a kernel forked from the template, running ``argv``."""
+    def fork(self, argv: list[str], cwd: str, env: dict, pass_fds=()) -> int | None:
+        """The pid of a kernel forked from the template, running ``argv``; None when the
+        template is still importing and this kernel should not wait for it (``wait`` False)."""
         import socket
 
         with self.lock:
@@ -1070,7 +1085,8 @@ class Template:
                 self.stop()
                 self.start()
             try:
-                self._ready(WARM_READY_WAIT)
+                if not self._ready(WARM_READY_WAIT if self.wait else None):
+                    return None
                 targets = [0, 1, 2, *pass_fds]
                 null = os.open(os.devnull, os.O_RDONLY)
                 try:
@@ -1616,11 +1632,11 @@ def main(argv: list[str]) -> int:
     if TEMPLATE is not None and (not wanted or list(warm.get("preimport") or []) != TEMPLATE.preimport):
         TEMPLATE.stop()  # booted for another configuration
         TEMPLATE = None
-    elif TEMPLATE is None and wanted and len(job.get("notebooks") or ()) > 1:
-        # a group in a sandbox started for it: the template imports while this process
-        # reads and imports papermill; each notebook's kernel is forked from it.  (A single
-        # notebook in a cold sandbox starts its kernel cold: nothing to share.)
-        TEMPLATE = Template([str(m) for m in warm.get("preimport") or []])
+    elif TEMPLATE is None and wanted and len(job.get("notebooks") or ()) > 2:
+        # a group in a sandbox started for it: the template imports while the first
+        # notebooks run in kernels started cold (they do not wait for it); the later ones
+        # are forked from it.  (One or two notebooks in a cold sandbox: nothing to share.)
+        TEMPLATE = Template([str(m) for m in warm.get("preimport") or []], wait=False)
         try:
             TEMPLATE.start()
         except OSError:
