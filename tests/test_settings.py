@@ -22,6 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 NOT_SETTINGS = {
     "COURSEBENCH_VERSION": "a docker build argument (the image's version label)",
     "COURSEBENCH_TEST_SECRET": "a canary the isolation tests put in the host's environment",
+    "COURSEBENCH_WEB_PROCESSES": "a docker/compose.yaml variable (web processes), set in tests/test_compose.py",
+    "COURSEBENCH_WORKERS": "a docker/compose.yaml variable (worker containers), set in tests/test_compose.py",
+    "COURSEBENCH_STUDENT_TOKEN": "a docker/compose.yaml variable (the student lab's token), set in tests/test_compose.py",
 }
 
 
