@@ -210,19 +210,26 @@ def feedback(
     show_hidden_messages: Annotated[bool | None, typer.Option(
         "--show-hidden-messages/--hide-hidden-messages",
         help="Show a failed hidden test's error message (never its code). Default: config, else hidden.")] = None,
+    release_: Annotated[bool, typer.Option(
+        "--release", help="Release it through the exchange (students fetch it in the Assignment List).")] = False,
+    exchange: Annotated[Path | None, typer.Option(help="nbgrader exchange directory.")] = None,
 ) -> None:
-    """Feedback HTML per student (nbgrader generate_feedback) without hidden tests."""
+    """Feedback HTML per student (nbgrader generate_feedback) without hidden tests; --release publishes it."""
     from .errors import GradingError
     from .feedback import feedback as do_feedback
 
     try:
         report = do_feedback(assignment, course_dir=course_dir, student=student, force=force,
-                             show_hidden_messages=show_hidden_messages)
+                             show_hidden_messages=show_hidden_messages, release=release_, exchange=exchange)
     except GradingError as exc:
         _fail(exc)
     console.print(f"[green]✓[/] {len(report.files)} feedback file(s) for {assignment}")
     for f in report.files:
         console.print(f"  {f}")
+    if release_:
+        count = sum(len(v) for v in report.released.values())
+        console.print(f"[green]✓[/] released {count} file(s) to {len(report.released)} student(s) "
+                      "(they fetch it in the Assignment List, or `nbgrader fetch_feedback`)")
 
 
 @grade.command()

@@ -334,18 +334,35 @@ def _gradebook_due(cd: CourseDir, assignment: str) -> dt.datetime | None:
 
 
 def _from_exchange(cd: CourseDir, assignment: str, exchange: Any) -> CollectReport:
+    from .exchange import Exchange
+    from .exchange_gather import gather
     from .release import _api, _check
 
     report = CollectReport(assignment)
     with nbgrader_environment():
         api = _api(cd, assignment, exchange)
-        before = {p.parent.name for p in cd.step_dir("submitted").glob(f"*/{assignment}")}
+        # Each student's inbox into nbgrader's inbound, under its owner's name, screened
+        # (no links, sizes, no backdating): exchange_gather.py.
+        ex = Exchange.for_course(cd, exchange)
+        gathered = gather(ex, cd, assignment)
+        if ex.students():  # the inbox a submission came from says whose it is, not its files' owner
+            api.config.CollectApp.check_owner = False
+        notes: dict[str, list[str]] = {}
+        for g in gathered.entries:
+            if g.status == "rejected":
+                report.entries.append(CollectedEntry(f"exchange:{g.student}/{g.name}", g.student, "error",
+                                                     f"not collected: {g.message}"))
+            elif g.message:
+                notes.setdefault(g.student, []).append(g.message)
+        before = {p.parent.name: cd.coursedir().get_existing_timestamp(str(p))
+                  for p in cd.step_dir("submitted").glob(f"*/{assignment}")}
         _check(api.collect(assignment, update=True), "collect", assignment)
         for path in sorted(cd.step_dir("submitted").glob(f"*/{assignment}")):
             student = path.parent.name
-            entry = CollectedEntry(f"exchange:{student}", student,
-                                   "collected" if student not in before else "skipped")
             stamp = cd.coursedir().get_existing_timestamp(str(path))
+            status = ("collected" if student not in before
+                      else "updated" if stamp != before[student] else "skipped")
+            entry = CollectedEntry(f"exchange:{student}", student, status, notes=list(notes.get(student, [])))
             due = cd.due_date(assignment) or _gradebook_due(cd, assignment)
             if stamp is not None:
                 entry.timestamp = stamp.replace(tzinfo=dt.timezone.utc)

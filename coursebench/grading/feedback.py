@@ -34,6 +34,8 @@ class FeedbackReport:
     assignment: str
     files: list[Path] = field(default_factory=list)
     hidden_cells: int = 0
+    released: dict[str, list[Path]] = field(default_factory=dict)
+    """With ``release=True``: student → the feedback files in their own exchange folder."""
 
 
 def _make_preprocessor() -> Any:
@@ -103,8 +105,12 @@ def feedback(
     student: str = "*",
     force: bool = False,
     show_hidden_messages: bool | None = None,
+    release: bool = False,
+    exchange: str | os.PathLike | None = None,
 ) -> FeedbackReport:
-    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded submissions."""
+    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded submissions;
+    with ``release``, publish it through the exchange (nbgrader release_feedback, then
+    each student's files into their own feedback folder) for students' ``fetch_feedback``."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.converters import GenerateFeedback
     from nbgrader.converters.base import NbGraderException
@@ -141,4 +147,23 @@ def feedback(
         except NbGraderException as exc:
             raise GradingError(f"nbgrader generate_feedback failed: {exc}", assignment=assignment) from None
     files = sorted(cd.step_dir("feedback").glob(f"{student}/{assignment}/*.html"))
-    return FeedbackReport(assignment, files)
+    report = FeedbackReport(assignment, files)
+    if release:
+        report.released = release_feedback(cd, assignment, student=student, exchange=exchange)
+    return report
+
+
+def release_feedback(cd: CourseDir, assignment: str, *, student: str = "*",
+                     exchange: str | os.PathLike | None = None) -> dict[str, list[Path]]:
+    """nbgrader release_feedback into the exchange, then each student's own copy
+    (:func:`coursebench.grading.exchange_gather.distribute_feedback`)."""
+    from .exchange import Exchange
+    from .exchange_gather import distribute_feedback
+    from .release import _api, _check
+
+    with nbgrader_environment(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module="nbgrader")
+        api = _api(cd, assignment, exchange)
+        _check(api.release_feedback(assignment, student_id=None if student == "*" else student),
+               "release_feedback", assignment)
+    return distribute_feedback(Exchange.for_course(cd, exchange), cd, assignment, student)

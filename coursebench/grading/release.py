@@ -84,6 +84,11 @@ def release(
                     assignment=assignment,
                     hint="set c.CourseDirectory.course_id in nbgrader_config.py, or use --zip for an LMS",
                 )
+            from .exchange import Exchange
+
+            # nbgrader's layout + a private inbox and feedback folder per student (exchange.py)
+            roster = [s.id for s in cd.course.students] if cd.course is not None else []
+            Exchange.for_course(cd, exchange).setup(roster)
             report.log += _check(api.release_assignment(assignment), "release_assignment", assignment)
             root = getattr(api, "exchange_root", None)
             report.exchange = Path(str(root)) if root else None
