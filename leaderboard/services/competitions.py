@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -111,12 +112,15 @@ class CompetitionRegistry:
             team_size=spec.team_size, submission_types=list(spec.submission_types), release=spec.release,
             dataset_version=row.dataset_version, folds=spec.folds)
 
-    def dataset(self, slug: str) -> Dataset:
+    def dataset(self, slug: str, check: Callable[[Competition, CompetitionSpec], None] | None = None) -> Dataset:
         """The registered dataset version, loaded once; an error when the files on disk
-        no longer match it."""
+        no longer match it.  ``check(row, spec)`` runs first, in the same read (e.g.
+        "is it open?")."""
         with self.db.read() as s:
             row = self.row(s, slug)
             key, folder, spec = (row.slug, row.dataset_version), Path(row.root), self.spec(row)
+            if check is not None:
+                check(row, spec)
         ds = self._datasets.get(key)
         if ds is None:
             ds = load_dataset(folder, spec)

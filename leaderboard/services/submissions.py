@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import Clock
+from ..data import Dataset
 from ..db import Database
 from ..errors import LeaderboardError, NotFound, Problem, SubmissionInvalid
 from ..kfold import CATEGORIES
@@ -49,6 +50,11 @@ class SubmissionStore:
             comp = self.registry.row(s, slug)
             self.check_open(comp, self.registry.spec(comp), kind)
 
+    def _open_dataset(self, slug: str, kind: str) -> Dataset:
+        """The competition's dataset, once it is checked to be open for ``kind`` — one
+        read (the upload path is hot: a burst of uploads is answered one by one)."""
+        return self.registry.dataset(slug, check=lambda comp, spec: self.check_open(comp, spec, kind))
+
     def submit_file(self, slug: str, who: ParticipantView, source: str | Path | bytes, *, message: str = "",
                     filename: str | None = None, score_now: bool = True) -> SubmissionView:
         """Validate and store a prediction file, then (by default) score it at once.
@@ -56,12 +62,13 @@ class SubmissionStore:
         Raises :class:`SubmissionInvalid` (nothing stored, nothing counted),
         :class:`QuotaExceeded` or :class:`CompetitionClosed`.
         """
-        self._check_open(slug, "file")
-        ds = self.registry.dataset(slug)
+        ds = self._open_dataset(slug, "file")
         name = filename or (Path(source).name if not isinstance(source, bytes) else "submission.csv")
         preds = validate(source, SubmissionFormat.for_dataset(ds), filename=name)
-        sub_id = self.store(slug, who, "file", name, message, {"predictions": to_parquet(preds)})
-        return self.process(sub_id, viewer=who) if score_now else self.submission(sub_id, who)
+        blobs = {"predictions": to_parquet(preds)}
+        if not score_now:
+            return self.store_view(slug, who, "file", name, message, blobs)
+        return self.process(self.store(slug, who, "file", name, message, blobs), viewer=who)
 
     def submit_notebook(self, slug: str, who: ParticipantView, path: str | Path, *, message: str = "",
                         score_now: bool = True, progress: Progress = False) -> SubmissionView:
@@ -72,9 +79,8 @@ class SubmissionStore:
         from coursebench.execution.errors import NotebookInputError
         from coursebench.execution.job import load_notebook
 
-        self._check_open(slug, "notebook")
         path = Path(path)
-        limit = self.registry.dataset(slug).spec.max_bytes
+        limit = self._open_dataset(slug, "notebook").spec.max_bytes
         if path.is_file() and path.stat().st_size > limit:
             raise SubmissionInvalid([Problem(f"the notebook is {path.stat().st_size / 1024**2:.1f} MiB; the limit is "
                                              f"{limit / 1024**2:.0f} MiB", "clear its outputs (Edit → Clear Outputs "
@@ -84,8 +90,11 @@ class SubmissionStore:
         except NotebookInputError as exc:
             raise SubmissionInvalid([Problem(str(exc), "save the notebook from Jupyter and submit the .ipynb")],
                                     filename=path.name) from None
-        sub_id = self.store(slug, who, "notebook", path.name, message, {"notebook": path.read_bytes()})
-        return self.process(sub_id, progress=progress, viewer=who) if score_now else self.submission(sub_id, who)
+        blobs = {"notebook": path.read_bytes()}
+        if not score_now:
+            return self.store_view(slug, who, "notebook", path.name, message, blobs)
+        return self.process(self.store(slug, who, "notebook", path.name, message, blobs), progress=progress,
+                            viewer=who)
 
     def submit_model(self, slug: str, who: ParticipantView, source: str | Path | bytes, *, message: str = "",
                      filename: str | None = None, score_now: bool = True) -> SubmissionView:
@@ -107,23 +116,40 @@ class SubmissionStore:
     def store(self, slug: str, who: ParticipantView, kind: str, filename: str, message: str,
               blobs: dict[str, bytes]) -> int:
         """One transaction: the openness checked again, a quota slot reserved, the row
-        stored as 'pending' with its blobs.  Returns the submission id."""
+        stored as 'pending' with its blobs.  Returns the submission id.
+
+        The daily limit is exact under any concurrency, across processes: the
+        participant's row is locked first (:func:`~.teams.ensure_team`: ``SELECT … FOR
+        UPDATE`` on PostgreSQL; SQLite writers are serial), and the slot is one
+        conditional ``UPDATE … WHERE used < limit`` (:meth:`Quotas.reserve`)."""
         with self.db.write() as s:
-            comp = self.registry.row(s, slug)
-            spec = self.registry.spec(comp)
-            self.check_open(comp, spec, kind)  # again, inside the transaction
-            now = self.clock.now()
-            team = ensure_team(s, comp, who.id, who.name, now)
-            day = self.quotas.reserve(s, comp, spec, team.id)
-            sub = Submission(competition_id=comp.id, team_id=team.id, participant_id=who.id, kind=kind,
-                             filename=filename[:255], message=message[:2000], status="pending", counted=True,
-                             quota_day=day, created_at=now, dataset_version=comp.dataset_version,
-                             attempts=0, selected=False, ladder_best=False)
-            s.add(sub)
-            s.flush()
-            for blob_kind, data in blobs.items():
-                s.add(Blob(submission_id=sub.id, kind=blob_kind, data=data))
-            return sub.id
+            return self._store(s, slug, who, kind, filename, message, blobs).id
+
+    def store_view(self, slug: str, who: ParticipantView, kind: str, filename: str, message: str,
+                   blobs: dict[str, bytes]) -> SubmissionView:
+        """:meth:`store`, answering the stored submission as ``who`` sees it, from the
+        same transaction (no second read)."""
+        with self.db.write() as s:
+            return self._view(s, self._store(s, slug, who, kind, filename, message, blobs), who)
+
+    def _store(self, s: Session, slug: str, who: ParticipantView, kind: str, filename: str, message: str,
+               blobs: dict[str, bytes]) -> Submission:
+        comp = self.registry.row(s, slug)
+        spec = self.registry.spec(comp)
+        self.check_open(comp, spec, kind)  # again, inside the transaction
+        now = self.clock.now()
+        team = ensure_team(s, comp, who.id, who.name, now)
+        day = self.quotas.reserve(s, comp, spec, team.id)
+        sub = Submission(competition_id=comp.id, team_id=team.id, participant_id=who.id, kind=kind,
+                         filename=filename[:255], message=message[:2000], status="pending", counted=True,
+                         quota_day=day, created_at=now, dataset_version=comp.dataset_version,
+                         attempts=0, selected=False, ladder_best=False)
+        s.add(sub)
+        s.flush()
+        for blob_kind, data in blobs.items():
+            s.add(Blob(submission_id=sub.id, kind=blob_kind, data=data))
+        s.flush()
+        return sub
 
     def process(self, submission_id: int, *, progress: Progress = False,
                 viewer: ParticipantView | None = None) -> SubmissionView:
