@@ -15,14 +15,19 @@ that copy.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .errors import CoursebenchError
 
 if TYPE_CHECKING:
     import typer
@@ -36,6 +41,69 @@ RUNTIME_INIT = '''"""coursebench lecture runtime: the modules lecture notebooks 
 (coursebench.notebook, coursebench.datasets, coursebench.intents and its corpus), copied in
 by `coursebench lectures run`.  The full toolkit is not installed inside the sandbox."""
 '''
+
+
+#: Keras 3 backends a lecture can run on: name → (module that must be importable, how to install it).
+KERAS_BACKENDS: dict[str, tuple[str, str]] = {
+    "tensorflow": ("tensorflow", "pip install tensorflow-cpu   (or: pip install -e '.[dl]')"),
+    "jax": ("jax", "pip install 'jax[cpu]'   (or: pip install -e '.[dl]')"),
+    "torch": ("torch", "pip install torch --index-url https://download.pytorch.org/whl/cpu"),
+}
+
+
+class KerasBackendError(CoursebenchError):
+    """An unknown Keras backend, or one whose library is not installed here."""
+
+    code = "keras_backend"
+
+    def __init__(self, message: str, *, backend: str) -> None:
+        super().__init__(message)
+        self.backend = backend
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "backend": self.backend}
+
+
+def check_keras_backend(name: str) -> str:
+    """``name`` if it is a Keras backend whose library is importable in this environment
+    (the one the bwrap and subprocess sandboxes run); else :class:`KerasBackendError`
+    naming the known backends or what to install."""
+    if name not in KERAS_BACKENDS:
+        raise KerasBackendError(
+            f"Keras has no backend {name!r}; choose one of {', '.join(KERAS_BACKENDS)}.", backend=name
+        )
+    module, install = KERAS_BACKENDS[name]
+    if importlib.util.find_spec(module) is None:
+        raise KerasBackendError(
+            f"the Keras backend {name!r} needs the {module!r} package, which is not installed "
+            f"here: {install}",
+            backend=name,
+        )
+    return name
+
+
+@contextmanager
+def keras_backend_env(name: str | None) -> Iterator[None]:
+    """Set ``KERAS_BACKEND`` to ``name`` while the block runs (nothing when ``None``).
+
+    The sandboxes pass ``KERAS_BACKEND`` from the host's environment into the notebook's
+    kernel (``execution.backends.process.PASSTHROUGH_ENV``), and the lectures' setup cell
+    only defaults it to ``tensorflow`` when it is unset — so this is how a lecture run
+    picks its backend.  Process-wide: do not run lectures on two backends at once in one
+    process.  A Dask cluster's workers keep their own environment."""
+    if name is None:
+        yield
+        return
+    check_keras_backend(name)
+    before = os.environ.get("KERAS_BACKEND")
+    os.environ["KERAS_BACKEND"] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("KERAS_BACKEND", None)
+        else:
+            os.environ["KERAS_BACKEND"] = before
 
 
 def default_root() -> Path:
@@ -190,12 +258,24 @@ def run_lectures(
     limits: Limits | None = None,
     parameters: dict[str, Any] | None = None,
     progress: Callable[[int, int, ExecutionResult], None] | None = None,
+    keras_backend: str | None = None,
 ) -> list[ExecutionResult]:
-    """Run ``lectures`` in the sandbox (in parallel) and return their results in order."""
+    """Run ``lectures`` in the sandbox (in parallel) and return their results in order.
+
+    ``keras_backend`` (``tensorflow``, ``jax``, ``torch``; default: the environment's
+    ``KERAS_BACKEND``, else TensorFlow) is the backend the Keras lectures run on; see
+    :func:`keras_backend_env`.  On a ``cluster`` the workers' own environment decides, so
+    it is refused there."""
     from .execution import run_many
 
+    if keras_backend is not None and cluster is not None:
+        raise KerasBackendError(
+            "a Dask cluster's workers keep their own environment: start them with "
+            f"KERAS_BACKEND={keras_backend} instead of asking for it here",
+            backend=keras_backend,
+        )
     Path(output).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="coursebench-lecture-runtime-") as tmp:
+    with keras_backend_env(keras_backend), tempfile.TemporaryDirectory(prefix="coursebench-lecture-runtime-") as tmp:
         runtime = runtime_package(tmp)
         jobs = make_jobs(
             lectures, runtime=runtime, smoke=smoke, output=output, limits=limits,
@@ -243,6 +323,11 @@ def register(app: typer.Typer) -> None:
         root: Path = typer.Option(None, help="Folder with the lecture notebooks (default: the course's lectures/)."),
         timeout: float = typer.Option(None, help="Seconds per notebook (default: 300 smoke, 1800 full)."),
         memory: str = typer.Option("3G", help="Memory per notebook."),
+        keras_backend: str = typer.Option(
+            None, "--keras-backend",
+            help="Keras 3 backend for the Keras lectures: tensorflow, jax or torch "
+                 "(default: $KERAS_BACKEND, else tensorflow). Lecture 12's TFLite part needs tensorflow.",
+        ),
     ) -> None:
         """Execute lectures in the sandbox; executed copies go to build/lectures/.
 
@@ -262,6 +347,16 @@ def register(app: typer.Typer) -> None:
         if not chosen:
             err.print(f"[red]error:[/] no lectures (NN_topic.ipynb) in {root or default_root()}")
             raise typer.Exit(2)
+        if keras_backend is not None:
+            try:
+                check_keras_backend(keras_backend)
+            except KerasBackendError as exc:
+                err.print(f"[red]error:[/] {exc}")
+                raise typer.Exit(2) from None
+            if cluster is not None:
+                err.print(f"[red]error:[/] a Dask cluster's workers keep their own environment: start them "
+                          f"with KERAS_BACKEND={keras_backend} instead of --keras-backend")
+                raise typer.Exit(2)
         if cluster is None:
             try:
                 backend, why = resolve(backend)
@@ -280,10 +375,10 @@ def register(app: typer.Typer) -> None:
         with progress_bar("Lectures (smoke)" if smoke else "Lectures", total=len(chosen)) as bar:
             results = run_lectures(
                 chosen, smoke=smoke, output=output, workers=workers, backend=backend,
-                cluster=cluster, limits=limits, progress=bar,
+                cluster=cluster, limits=limits, progress=bar, keras_backend=keras_backend,
             )  # fmt: skip
         elapsed = time.monotonic() - started
-        mode = "smoke" if smoke else "full"
+        mode = ("smoke" if smoke else "full") + (f", Keras on {keras_backend}" if keras_backend else "")
         console.print(result_table(results, title=f"Lectures ({mode} run, {elapsed:.0f}s)"))
         for r in results:
             if not r.ok:
