@@ -165,8 +165,8 @@ def print_result(result: SubmissionResult, filename: str) -> None:
     """A submission's outcome, as the TA would say it; exits 1 unless it was stored."""
     raw = result.raw
     if result.status == "invalid":
-        err.print(f"[red]✗ {filename} is not a valid submission[/] (it was not stored and did not count): "
-                  f"{result.error or ''}", highlight=False)
+        err.print(f"[red]✗ {filename} is not a valid submission[/] (it was not stored and did not count against "
+                  "your daily limit); fix these and submit again:", highlight=False)
         table = Table(title_justify="left")
         for col in ("row", "column", "problem", "how to fix it"):
             table.add_column(col)

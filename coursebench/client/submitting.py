@@ -115,7 +115,7 @@ def send(competition: str, predictions: Any, message: str = "", *, wait: float =
     started = time.monotonic()
     try:
         response = request("POST", f"/api/v1/competitions/{competition}/submissions", server=url, token=tok,
-                           timeout=held + 120, params={"wait": held},
+                           timeout=held + max(120.0, wait), params={"wait": held},
                            files={"file": (filename, _Counting(handle, size, progress))},
                            data={"message": message})
     finally:
@@ -138,8 +138,11 @@ def _poll(competition: str, result: SubmissionResult, budget: float, url: str, t
             break
         time.sleep(min(pause, max(budget - waited, 0.0)))
         pause = min(pause * 1.5, 2.0)
-        result = result_of(competition, get(result.id or 0, server=url, token=tok), message=result.message,
-                           server=url)
+        # a generous timeout: the answer to a just-scored submission carries its rank, and
+        # the server may be rebuilding the leaderboard for it
+        body = json_of(request("GET", f"/api/v1/submissions/{result.id}", server=url, token=tok,
+                               timeout=max(120.0, budget - waited)))
+        result = result_of(competition, body, message=result.message, server=url)
     return result
 
 

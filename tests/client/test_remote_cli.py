@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import stat
 
 import numpy as np
@@ -67,7 +68,8 @@ def test_every_student_verb_works_over_http_only(server: Server, student: Studen
     done = student.run("compete", "submit", "-c", SLUG, "-f", str(bad), "-m", "typo")
     assert done.returncode == 1
     assert "not a valid submission" in done.stderr and "did not count" in done.stderr
-    assert "│ 1   │ y" in done.stderr or ("1 " in done.stderr and " y " in done.stderr), done.stderr
+    assert re.search(r"┃ row\s*┃ column\s*┃ problem", done.stderr), done.stderr  # the problem table
+    assert re.search(r"│ 1\s+│ y\s+│ .*1\.7", done.stderr), done.stderr       # data row 1, column y, the value
     done = student.run("compete", "submit", "-c", SLUG, "-f", str(student.write("sub.csv", good)), "-m", "first")
     assert done.returncode == 0, done.stderr
     assert "scored" in done.stdout and "4 of 5 submissions left today" in done.stdout, done.stdout
