@@ -1632,10 +1632,11 @@ def main(argv: list[str]) -> int:
     if TEMPLATE is not None and (not wanted or list(warm.get("preimport") or []) != TEMPLATE.preimport):
         TEMPLATE.stop()  # booted for another configuration
         TEMPLATE = None
-    elif TEMPLATE is None and wanted and len(job.get("notebooks") or ()) > 2:
-        # a group in a sandbox started for it: the template imports while the first
-        # notebooks run in kernels started cold (they do not wait for it); the later ones
-        # are forked from it.  (One or two notebooks in a cold sandbox: nothing to share.)
+    elif TEMPLATE is None and wanted and warm.get("in_groups") and len(job.get("notebooks") or ()) > 2:
+        # a group in a container started for it (Docker boots none ahead): the template
+        # imports while the first notebooks run in kernels started cold (they do not wait
+        # for it); the later ones are forked from it.  Elsewhere a sandbox started for its
+        # job starts its kernels cold, as before: only a booted one has a template ready.
         TEMPLATE = Template([str(m) for m in warm.get("preimport") or []], wait=False)
         try:
             TEMPLATE.start()

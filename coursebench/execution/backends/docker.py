@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import json
 import os
 import socket
 import threading
@@ -342,6 +343,7 @@ class DockerBackend(Backend):
         stale = stale_image_reason(image, name)
         if stale:
             return Outcome(None, None, infrastructure_error=stale)
+        _warm_groups(job)
         if os.geteuid() == 0:
             if job.sandbox_uid is None:
                 job.sandbox_uid = pick_sandbox_uid()
@@ -483,3 +485,17 @@ def _quietly(fn: Any) -> Any:
         return fn()
     except Exception:
         return None
+
+
+def _warm_groups(job: JobDir) -> None:
+    """No container is booted ahead of its job: a group's later kernels are forked from a
+    template the worker starts with the container (docs/warm.md).  Written before the
+    container sees the job directory."""
+    path = job.path / "job.json"
+    try:
+        settings = json.loads(path.read_text())
+        if (settings.get("warm") or {}).get("enabled"):
+            settings["warm"]["in_groups"] = True
+            path.write_text(json.dumps(settings))
+    except (OSError, ValueError):
+        pass
