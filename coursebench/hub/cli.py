@@ -97,6 +97,9 @@ def start_cmd(image: ImageOpt = None, docker_host: HostOpt = None, leaderboard: 
     try:
         p = plan(image, docker_host, leaderboard, exchange)
         state = process.start(write(p), p.url, timeout=timeout)
+        if p.leaderboard_command and not process.wait_for(p.leaderboard_url + "/api/v1/competitions", timeout):
+            err.print(f"[yellow]the leaderboard service does not answer at {p.leaderboard_url} yet: "
+                      f"logins wait for it (see {p.state / 'hub.log'})[/]")
     except CoursebenchError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None

@@ -86,6 +86,7 @@ def render(plan: HubPlan) -> str:
             "environment": dict(plan.leaderboard_env),
             "oauth_redirect_uri": plan.leaderboard_url + "/hub/oauth_callback",
             "oauth_no_confirm": True,
+            "timeout": 180,  # the hub waits this long for it at start (a loaded machine is slow)
             "display": True,
         })
         roles.append({"name": "user", "scopes": ["self", "access:services!service=leaderboard"]})

@@ -81,6 +81,19 @@ def start(config: Path, url: str, *, env: dict[str, str] | None = None, timeout:
     raise HubError(f"the hub did not answer at {url} within {timeout:.0f} s (see {state / 'hub.log'})")
 
 
+def wait_for(url: str, timeout: float) -> bool:
+    """True once ``url`` answers 200 (a service the hub started), False after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=3, trust_env=False).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
 def stop(state: Path, *, timeout: float = 60.0) -> bool:
     """SIGTERM the hub (its pid only) and wait; False when it was not running."""
     pid = _pid(state)

@@ -211,8 +211,11 @@ class CourseSpawner(DockerSpawner):
             self.ip = "127.0.0.1"
             self.port = free_port(*self.port_range)
             self.image = self.gpu_image if self._gpu else self.lab_image
+            # host networking: DockerSpawner must not publish ports (docker refuses port
+            # bindings with network_mode=host), which is what use_internal_ip=True turns off;
+            # where the server is comes from get_ip_and_port below, not from the container.
             self.network_name = "host"
-            self.use_internal_ip = False
+            self.use_internal_ip = True
             self.remove = True
             if self.memory_bytes:
                 self.mem_limit = self.memory_bytes
