@@ -199,6 +199,9 @@ class Settings(BaseSettings):
     test_lab_image: Annotated[bool, NoDecode] = _setting(
         False, group="tests", description="`make test-lab-image` sets it to 1: build the 3 GB lab image and "
         "check it.")
+    test_gpu_image: Annotated[bool, NoDecode] = _setting(
+        False, group="tests", description="`make test-gpu-image` sets it to 1: build the gpu image (about 8 GB, "
+        "CUDA from pip wheels) offline and check that TensorFlow imports in it.")
 
     @field_validator("cgroups", mode="before")
     @classmethod
@@ -210,7 +213,7 @@ class Settings(BaseSettings):
     def _warm(cls, value: Any) -> Any:
         return None if value is None or str(value).strip() == "" else _on_unless_off(value)
 
-    @field_validator("smoke", "sandbox", "test_lab_image", mode="before")
+    @field_validator("smoke", "sandbox", "test_lab_image", "test_gpu_image", mode="before")
     @classmethod
     def _switches(cls, value: Any) -> Any:
         return _off_unless_on(value)

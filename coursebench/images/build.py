@@ -76,12 +76,6 @@ def build(
     wheels = None
     if offline:
         if base is None:
-            if target.base_arg == "GPU_BASE":
-                raise ImageError(
-                    "an offline gpu build needs a CUDA base image that is already loaded: "
-                    "`docker load -i cuda-base.tar` on this machine, then --base IMAGE",
-                    target=name,
-                )
             base = BASE_IMAGE
             make_base_image(engine, base, log=log)
         wheels = download_wheels(target.requirements, cache_dir() / "wheels", log=log)

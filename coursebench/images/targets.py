@@ -40,8 +40,8 @@ def targets() -> dict[str, Target]:
         "lab": Target("lab", "coursebench-lab:latest", ("runtime", "lab"), True, "BASE", "python:3.11-slim"),
         "lab-slim": Target("lab-slim", "coursebench-lab-slim:latest", ("runtime", "lab-slim"), True, "BASE",
                            "python:3.11-slim"),
-        "gpu": Target("gpu", gpu_tag, ("runtime", "gpu"), True, "GPU_BASE",
-                      "nvidia/cuda:12.5.1-base-ubuntu22.04"),
+        # The CUDA runtime comes as pip wheels (tensorflow[and-cuda]): the same Debian base.
+        "gpu": Target("gpu", gpu_tag, ("runtime", "gpu"), True, "BASE", "python:3.11-slim"),
     }
 
 
