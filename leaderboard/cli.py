@@ -62,10 +62,13 @@ def register(app: typer.Typer) -> None:
 
 def read_credentials() -> dict[str, Any]:
     """The saved student login (see :mod:`coursebench.client.credentials`): server and
-    token only; a broken file is ignored with a warning on stderr."""
+    token only.  A ``database`` or ``competitions`` entry an older coursebench saved there
+    is ignored (a database URL never comes from a student's login); a broken file is
+    ignored with a warning on stderr."""
     from coursebench.client import credentials
 
-    return credentials.read_credentials(warn=lambda message: err.print(f"[yellow]warning:[/] {message}"))
+    data = credentials.read_credentials(warn=lambda message: err.print(f"[yellow]warning:[/] {message}"))
+    return {k: v for k, v in data.items() if k not in ("database", "competitions")}
 
 
 def course_defaults() -> tuple[str, Path]:
