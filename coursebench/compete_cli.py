@@ -29,8 +29,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, Te
 from rich.table import Table
 
 from .client import boards, competitions, credentials, teams
-from .client.compete import login as client_login
 from .client.http import CompeteError, config
+from .client.login import login as client_login
 from .client.results import SubmissionResult
 from .client.submitting import mine, select, send
 
@@ -74,13 +74,11 @@ def login(
     server: ServerOpt = None,
 ) -> None:
     """Check your token with the server and save the server and token (mode 600) — never a database URL."""
-    old = credentials.read_credentials(warn=lambda m: err.print(f"[yellow]warning:[/] {m}"))
-    name = _call(lambda: client_login(token, server=server))
-    if "database" in old or "competitions" in old:
-        err.print("[yellow]note:[/] dropped the database URL / competitions folder an older coursebench saved "
-                  "in your credentials: students now talk to the course server only")
-    saved = credentials.read_credentials()
-    console.print(f"Logged in to {saved['server']} as [bold]{name}[/]; saved to {credentials.credentials_path()} "
+    done = _call(lambda: client_login(token, server=server))
+    if done.dropped:
+        err.print(f"[yellow]note:[/] dropped {' and '.join(done.dropped)} from your credentials (an older coursebench "
+                  "saved them): students now talk to the course server only")
+    console.print(f"Logged in to {done.server} as [bold]{done.name}[/]; saved to {credentials.credentials_path()} "
                   "(mode 600).", highlight=False)
 
 

@@ -13,6 +13,7 @@ interpreter keep it so.
   202 then polling with backoff; a progress callback), your submissions, your final selection;
 - :mod:`~coursebench.client.boards` — the public or private leaderboard;
 - :mod:`~coursebench.client.teams` — your team: name, invite, join, leave;
+- :mod:`~coursebench.client.login` — check a token, save the server and token (drops a stale database URL);
 - :mod:`~coursebench.client.credentials` — the saved login (``~/.config/coursebench/credentials.json``, mode 600);
 - :mod:`~coursebench.client.http` — which server and token, one request, readable errors;
 - :mod:`~coursebench.client.results` — answers as objects Jupyter shows well.

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from . import boards
-from .competitions import download, me
-from .credentials import read_credentials, write_credentials
-from .http import DEFAULT_SERVER, CompeteError, server_url
+from .competitions import download
+from .http import DEFAULT_SERVER, CompeteError
+from .login import login as _login
 from .results import Problem, SubmissionResult
 from .submitting import SubmitProgress, mine, send
 from .submitting import select as _select
@@ -38,12 +38,7 @@ def login(token: str, server: str | None = None) -> str:
 
     Only the server's address and the token are saved — never a database URL (a
     ``database`` entry left by an old version is dropped)."""
-    url = server_url(server)
-    who = me(server=url, token=token)
-    data = {k: v for k, v in read_credentials().items() if k not in ("database", "competitions")}
-    data.update({"token": token, "server": url})
-    write_credentials(data)
-    return str(who["name"])
+    return _login(token, server).name
 
 
 def submit(competition: str, predictions: Any, message: str = "", *, wait: float = 60.0,

@@ -48,7 +48,7 @@ def test_every_student_verb_works_over_http_only(server: Server, student: Studen
     assert student.run("compete", "login", "wrong-token", "--server", url).returncode == 1
     done = student.run("compete", "login", env={"COURSEBENCH_SERVER": url, "COURSEBENCH_TOKEN": token})
     assert done.returncode == 0, done.stderr
-    assert "Logged in to" in done.stdout and "alice" in done.stdout and "dropped the database URL" in done.stderr
+    assert "Logged in to" in done.stdout and "alice" in done.stdout and "dropped database from your credentials" in done.stderr
     assert stat.S_IMODE(creds.stat().st_mode) == 0o600
     saved = json.loads(creds.read_text())
     assert saved == {"token": token, "server": url}, saved
