@@ -144,7 +144,8 @@ def read_outcome(ds: Dataset, result: ExecutionResult, *, size: int, fmt: str) -
                                                  cpu_ms=_numbers(report.get("batch_cpu_ms"), len(times)))
     m = outcome.measurement
     run["message"] = (f"{fmt}: {size / 1024:.1f} KB, median {m.latency_ms:.3f} ms per batch of {m.batch_size} "
-                      f"(p90 {m.p90_ms:.3f} ms, {len(times)} timed batches, {m.threads} thread(s))")
+                      f"on {m.threads} pinned thread(s) (CPU time; wall clock: median {m.wall_ms:.3f} ms, "
+                      f"p90 {m.p90_ms:.3f} ms), {len(times)} timed batches")
     outcome.ok = True
     return outcome
 

@@ -90,7 +90,7 @@ class RowOut(ViewModel):
     tie_group: int
     model_format: str | None = Field(None, description="efficiency track: keras | tflite, for a model submission")
     model_size_bytes: int | None = Field(None, description="efficiency track: the model file's size")
-    latency_ms: float | None = Field(None, description="efficiency track: median ms per batch in the sandbox")
+    latency_ms: float | None = Field(None, description="efficiency track: median CPU ms per batch in the sandbox")
     pareto: bool | None = Field(None, description="efficiency track: on the accuracy/size/latency Pareto front")
 
 
@@ -102,7 +102,7 @@ class EfficiencyRowOut(ViewModel):
     format: str
     accuracy: float
     size_bytes: int
-    latency_ms: float = Field(description="median milliseconds per batch, pinned CPU threads, in the sandbox")
+    latency_ms: float = Field(description="median CPU milliseconds per batch on the pinned threads, in the sandbox")
     combined: float = Field(description="accuracy − λ·log10(size/ref) − μ·log10(latency/ref): the spec's formula")
     pareto: bool
 

@@ -69,7 +69,8 @@ def test_the_track_ranks_each_teams_best_model_by_the_combined_score():
 def test_measurements_take_the_median_of_the_timed_batches():
     m = Measurement.from_times("keras", 10, [1.0, 1.1, 0.9, 50.0, 1.0], batch_size=64, threads=1,
                                cpu_ms=[0.9, 1.0, 0.9, 1.0, 0.9])
-    assert m.latency_ms == 1.0 and m.p90_ms == 50.0 and m.cpu_ms == 0.9 and m.timed_batches == 5
+    assert m.latency_ms == 0.9 and m.wall_ms == 1.0 and m.p90_ms == 50.0 and m.timed_batches == 5
+    assert Measurement.from_times("keras", 10, [1.0, 2.0, 3.0], batch_size=64, threads=1).latency_ms == 2.0
     assert Measurement.from_json(m.to_json()) == m
 
 
