@@ -146,6 +146,7 @@ def test_malformed_files_are_refused_with_problems_and_the_quota_untouched(serve
         "duplicate ids": ("dup.csv", good.replace(rows[4], f"{ids[3]},0.5").encode(), "id"),
         "binary junk": ("junk.csv", bytes(range(256)) * 64, None),
         "zip bomb": ("bomb.zip", _zip_bomb(), None),
+        "broken notebook": ("model.ipynb", b'{"cells": [', None),
         "huge line": ("long.csv", (header + "\n" + ids[0] + "," + "9" * 5_000_000 + "\n" + "\n".join(rows[1:])).encode(),
                       None),
     }
