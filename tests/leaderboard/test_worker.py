@@ -179,3 +179,39 @@ def test_serve_refuses_a_notebook_it_cannot_isolate(tmp_path: Path, monkeypatch)
     finally:
         assert site.server is not None
         site.server.stop()
+
+
+@pytest.mark.slow
+def test_sigterm_hands_back_what_it_could_not_finish(site: Service, tmp_path: Path) -> None:
+    """SIGTERM with ``--grace 0`` mid-notebook: the worker exits 0 at once and the
+    submission is pending again (attempt counted), for the next worker to take at once."""
+    import signal
+    import time
+
+    ok, why = __import__("coursebench.execution", fromlist=["availability"]).availability("bwrap")
+    if not ok:
+        must_have_or_skip("the bwrap backend", why)
+    who = site.authenticate(site.add_participant("tess"))
+    sub = site.submit_notebook("demo", who, notebook(tmp_path / "slow.ipynb", "import time\ntime.sleep(120)"),
+                               score_now=False)
+    proc = subprocess.Popen([COURSEBENCH, "worker", "--db", site.db.url, "--competitions", str(site.competitions_dir),
+                             "--backend", "bwrap", "--grace", "0", "--poll", "0.2", "--log-level", "warning"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while site.submission(sub.id).status != "running":
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.2)
+        time.sleep(2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    assert proc.returncode == 0, err
+    assert "handed back 1" in " ".join(err.split())
+    view = site.submission(sub.id)
+    assert view.status == "pending" and view.counted
+    claim = site.claim_next()
+    assert claim is not None and (claim.submission_id, claim.attempt) == (sub.id, 2)
