@@ -13,6 +13,8 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
+from .conftest import FULL_RUN_TIMEOUT
+
 ROOT = Path(__file__).resolve().parents[2]
 NAME = "13_chatbot"
 NOTEBOOK = ROOT / "lectures" / f"{NAME}.ipynb"
@@ -96,7 +98,10 @@ def _run(tmp_path: Path, backend: str, *flags: str) -> tuple[dict, nbformat.Note
     result = CliRunner().invoke(app, ["lectures", "run", "13", *flags, "--backend", backend, "-o", str(tmp_path)],
                                 terminal_width=200)
     assert result.exit_code == 0, result.output
-    executed = nbformat.read(str(tmp_path / f"{NAME}.ipynb"), as_version=4)
+    return _metrics(nbformat.read(str(tmp_path / f"{NAME}.ipynb"), as_version=4))
+
+
+def _metrics(executed: nbformat.NotebookNode) -> tuple[dict, nbformat.NotebookNode]:
     printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     found = METRICS.search(printed)
     assert found, printed[-3000:]
@@ -119,11 +124,13 @@ def test_smoke_run_in_the_sandbox(tmp_path, bwrap_backend):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1800)
-def test_full_run_keeps_its_promises(tmp_path, bwrap_backend):
-    """The full run in the sandbox (one core): the notebook's own asserts pass, and the figures
-    it reports are the ones the prose promises."""
-    metrics, executed = _run(tmp_path, bwrap_backend)
+@pytest.mark.timeout(FULL_RUN_TIMEOUT)
+def test_full_run_keeps_its_promises(full_runs):
+    """The full run in the sandbox (the whole course's, see conftest.py): the notebook's own
+    asserts pass, and the figures it reports are the ones the prose promises."""
+    result = full_runs.results[NAME]
+    assert result.ok, f"{result.status} at cell {result.failed_cell}: {result.ename}: {result.evalue}"
+    metrics, executed = _metrics(full_runs.executed(NAME))
     assert metrics["smoke"] is False and metrics["epochs"] == 20
     assert metrics["accuracy"] >= 0.85 and metrics["macro_f1"] >= 0.85, metrics
     assert metrics["accuracy_ko"] >= metrics["word_tokens_accuracy_ko"] + 0.05, metrics
