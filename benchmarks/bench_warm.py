@@ -16,7 +16,9 @@ All in one run (ratios; the machine's load is noted):
 5. Memory of one warm idle sandbox (bwrap, worker and template: PSS), and how many fit in
    24 GiB.
 
-``BENCH_WARM_SUBMISSIONS`` (default 40) sets the number of submissions of row 3.
+``BENCH_WARM_SUBMISSIONS`` (default 40, 12 with ``--quick``) sets the number of submissions of
+row 3.  The template pre-imports numpy, pandas and scikit-learn (what these notebooks use; a
+course file named by ``COURSEBENCH_COURSE`` decides instead).
 """
 
 from __future__ import annotations
@@ -178,8 +180,8 @@ def _memory_row(backend_name: str) -> Row:
     import psutil
 
     from coursebench.execution import Job, Limits, backends
+    from coursebench.execution.backends import warm as sandboxes
     from coursebench.execution.job import prepare
-    from coursebench.execution.warm import sandboxes
 
     backend = backends.create(backend_name)
     jobdir = prepare(Job(_notebook(Path(tempfile.mkdtemp()) / "m.ipynb", TRIVIAL), limits=Limits(timeout=60)))
@@ -214,6 +216,10 @@ def run(quick: bool = False) -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
         work = Path(tmp)
+        if not os.environ.get("COURSEBENCH_COURSE"):  # what these notebooks import, pre-imported
+            course = work / "course.toml"
+            course.write_text('[execution]\npreimport = ["numpy", "pandas", "sklearn"]\n')
+            os.environ["COURSEBENCH_COURSE"] = str(course)
         rows += _serial_rows(work, backend, quick)
         rows.append(_kfold_row(work, backend))
         if backend == "bwrap":

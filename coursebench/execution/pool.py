@@ -20,12 +20,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from .backends import warm as sandboxes
 from .gpus import GPUSlots, detect_gpus
 from .job import Job, JobGroup
 from .progress import ProgressCallback, check_progress
 from .result import ExecutionResult
 from .runner import run_group, run_job
-from .warm import sandboxes
 
 __all__ = ["GPUSlots", "PoolStats", "detect_gpus", "run_many"]
 

@@ -304,7 +304,7 @@ def _run_spec(spec: dict[str, Any], blobs: list[bytes], cancel: threading.Event,
                 return early("killed", "the run was cancelled")
         jobdir.gpu_devices = devices
         meta["gpu_devices"] = devices
-        from .warm import sandboxes
+        from .backends import warm as sandboxes
 
         # a Dask worker thread keeps its next sandbox booted, as a pool slot does (docs/warm.md)
         sandboxes.want_spares(lambda: True)

@@ -80,7 +80,7 @@ class BwrapBackend(ProcessBackend):
     def run(self, job: JobDir, cancel: threading.Event) -> Outcome:
         """A warm sandbox of this pool slot when one fits (docs/warm.md), else a new one;
         this slot's next sandbox boots while this one runs."""
-        from ..warm import sandboxes
+        from . import warm as sandboxes
 
         key = sandboxes.key_of(self.name, job)
         try:

@@ -126,7 +126,7 @@ class ProcessBackend(Backend):
     def launch(self, job: JobDir, boot: list[str] | None = None) -> Started | Outcome:
         """Start the sandbox for ``job`` (its cgroup, the process, the readers of its output).
         ``boot``: extra worker arguments for a warm sandbox booted before its job (its stdin
-        is then a pipe the host writes "go" to; see :mod:`coursebench.execution.warm.sandboxes`)."""
+        is then a pipe the host writes "go" to; see :mod:`coursebench.execution.backends.warm`)."""
         limits = job.limits
         cgroup = None
         if cached_support()[0]:

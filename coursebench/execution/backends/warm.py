@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..backends.process import ProcessBackend, Started
     from ..job import JobDir
+    from .process import ProcessBackend, Started
 
 __all__ = ["boot", "drain", "key_of", "take", "want_spares"]
 
@@ -91,7 +91,7 @@ def take(key: tuple | None, job: JobDir) -> Started | None:
         job.path = into
         job.sandbox_uid = spare.jobdir.sandbox_uid
         if job.sandbox_uid is not None:
-            from ..backends.process import chown_tree
+            from .process import chown_tree
 
             chown_tree(into, job.sandbox_uid)
         stdin = spare.sandbox.proc.stdin
