@@ -105,10 +105,25 @@ def _scan(entry: Path, max_file: int, max_total: int) -> tuple[list[tuple[Path, 
     return files, newest, None
 
 
-def _copy_nofollow(src: Path, dest: Path) -> None:
-    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as fin, open(dest, "wb") as fout:
-        shutil.copyfileobj(fin, fout)
+def _copy_nofollow(entry: Path, rel: Path, dest: Path, limit: int) -> None:
+    """Copy ``entry/rel`` opening every component with ``O_NOFOLLOW`` relative to its
+    parent's descriptor: a folder swapped for a link after the scan (the student owns
+    the entry and may race the copy) fails instead of being followed.  At most ``limit``
+    bytes are read, whatever the file grew to since."""
+    nofollow = os.O_RDONLY | os.O_NOFOLLOW
+    fds = [os.open(entry, nofollow | os.O_DIRECTORY)]
+    try:
+        for part in rel.parts[:-1]:
+            fds.append(os.open(part, nofollow | os.O_DIRECTORY, dir_fd=fds[-1]))
+        fd = os.open(rel.parts[-1], nofollow, dir_fd=fds[-1])
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ExchangeError("not a regular file any more", path=str(entry / rel))
+        with os.fdopen(fd, "rb") as fin, open(dest, "wb") as fout:
+            fout.write(fin.read(limit + 1)[:limit])
+    finally:
+        for d in fds:
+            os.close(d)
 
 
 def _limits(cd: CourseDir) -> tuple[int, int]:
@@ -183,11 +198,16 @@ def _gather_one(ex: Exchange, student: str, entry: Path, assignment: str, max_fi
     tmp = ex.inbound / f".{student}.{random_part}.gathering"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    for rel, _size in files:
-        if rel.name == "timestamp.txt" and rel.parent == Path("."):
-            continue
-        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-        _copy_nofollow(entry / rel, tmp / rel)
+    try:
+        for rel, size in files:
+            if rel.name == "timestamp.txt" and rel.parent == Path("."):
+                continue
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            _copy_nofollow(entry, rel, tmp / rel, size)
+    except (OSError, ExchangeError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        result.status, result.message = "rejected", f"it changed while it was copied ({exc}); collect again"
+        return result
     (tmp / "timestamp.txt").write_text(text)
     for dirpath, _dirs, names in os.walk(tmp):
         os.chmod(dirpath, 0o700)

@@ -130,3 +130,29 @@ def test_exchange_cycle_two_students(course101: Path, sandbox: str, world: Path)
     # B's view is read-only where it must be
     write = b.sh(ex, f"touch {b.view}/{cd.course_id}/feedback/x {b.view}/{cd.course_id}/outbound/ps1/x")
     assert write.returncode != 0 and "Read-only" in write.stderr
+
+
+def test_gather_refuses_links_and_backdating(course101: Path, tmp_path: Path) -> None:
+    """No process runs as a student here: the inbox entries are made directly, as a
+    malicious student could make them."""
+    from coursebench.grading.exchange_gather import gather
+
+    cd = open_course_dir(course101)
+    ex = Exchange(tmp_path / "exchange", cd.course_id)
+    ex.setup([A, B])
+    nested = ex.inbox(B) / f"{B}+ps1+2026-01-01 00:00:00.000000 UTC+abc"
+    (nested / "sub").mkdir(parents=True)
+    (nested / "problem1.ipynb").write_text("{}")
+    os.symlink(course101 / "source" / "ps1", nested / "sub" / "solutions")
+    early = ex.inbox(A) / f"{A}+ps1+2020-01-01 00:00:00.000000 UTC+def"  # claims 2020, written now
+    early.mkdir()
+    (early / "problem1.ipynb").write_text("{}")
+    (early / "timestamp.txt").write_text("2020-01-01 00:00:00.000000 UTC")
+    report = gather(ex, cd, "ps1")
+    status = {e.student: e for e in report.entries}
+    assert status[B].status == "rejected" and "link" in status[B].message
+    assert status[A].status == "gathered" and "replaced by the time its files were written" in status[A].message
+    [kept] = list(ex.inbound.iterdir())
+    assert kept.name.startswith(f"{A}+ps1+") and "2020" not in kept.name
+    assert "2020" not in (kept / "timestamp.txt").read_text()
+    assert not any(p.is_symlink() for p in ex.inbound.rglob("*"))
