@@ -64,16 +64,18 @@ if smoke:  # keep every step, make it tiny
 import keras
 from keras import layers
 
-if keras.backend.backend() != "tensorflow":
-    raise RuntimeError(
-        "This lecture converts models with TensorFlow Lite, which needs Keras's TensorFlow backend. "
-        f"You are running '{keras.backend.backend()}': restart the kernel with KERAS_BACKEND=tensorflow."
-    )
-import tensorflow as tf
+# The SavedModel and TensorFlow Lite parts need TensorFlow itself: on Keras's JAX or PyTorch
+# backend they are skipped (each says so) and the API serves the Keras model instead.
+tflite_ok = keras.backend.backend() == "tensorflow"
+if tflite_ok:
+    import tensorflow as tf
 
-tf.get_logger().setLevel("ERROR")                        # keep TensorFlow's Python-side INFO/WARNING chatter out
+    tf.get_logger().setLevel("ERROR")                    # keep TensorFlow's Python-side INFO/WARNING chatter out
 work_dir = Path(tempfile.mkdtemp(prefix="lecture12_"))   # everything we write goes here
-print("TensorFlow", tf.__version__, "| files go to", work_dir)
+print(f"TensorFlow {tf.__version__}" if tflite_ok else
+      f"Keras on {keras.backend.backend()}: the SavedModel and TFLite parts are skipped "
+      "(they need TensorFlow: restart the kernel with KERAS_BACKEND=tensorflow to run them)",
+      "| files go to", work_dir)
 
 # %% [markdown]
 # ## 1. The model we will ship
@@ -187,12 +189,16 @@ print(f"{weights_path.name}: {weights_path.stat().st_size / 1024:.1f} KB; same p
 
 # %%
 saved_model_dir = work_dir / "saved_model"
-model.export(saved_model_dir, format="tf_saved_model", verbose=False)
-print(sorted(p.name for p in saved_model_dir.iterdir()))
+if tflite_ok:
+    model.export(saved_model_dir, format="tf_saved_model", verbose=False)
+    print(sorted(p.name for p in saved_model_dir.iterdir()))
 
-served = tf.saved_model.load(str(saved_model_dir))       # no Keras needed for this part
-served_probs = served.serve(tf.constant(X_test[:50])).numpy()
-print("SavedModel gives the same predictions:", np.allclose(served_probs, keras_probs[:50], atol=1e-5))
+    served = tf.saved_model.load(str(saved_model_dir))   # no Keras needed for this part
+    served_probs = served.serve(tf.constant(X_test[:50])).numpy()
+    print("SavedModel gives the same predictions:", np.allclose(served_probs, keras_probs[:50], atol=1e-5))
+else:
+    print(f"skipped: a SavedModel is TensorFlow's format (Keras on {keras.backend.backend()} can write one "
+          "only with TensorFlow installed and KERAS_BACKEND=tensorflow)")
 
 # %% [markdown]
 # Finally, a model is more than its weights: the people and programs using it need to
@@ -207,7 +213,7 @@ card = {
     "input": {"shape": [28, 28], "dtype": "float32", "range": [0, 255], "meaning": "grayscale pixels"},
     "trained_on": shapes.message,
     "test_accuracy": round(float(keras_accuracy), 4),
-    "framework": f"keras {keras.__version__} / tensorflow {tf.__version__}",
+    "framework": f"keras {keras.__version__} / " + (f"tensorflow {tf.__version__}" if tflite_ok else keras.backend.backend()),
 }
 (work_dir / "model_card.json").write_text(json.dumps(card, indent=2))
 print(json.dumps(card, indent=2))
@@ -241,6 +247,9 @@ print(json.dumps(card, indent=2))
 # a **zero point** $z$ per tensor (or per channel). For weights the range is known; for
 # activations the converter runs the representative images through the model to
 # measure it.
+#
+# *The converter is part of TensorFlow: on Keras's JAX or PyTorch backend this section is
+# skipped (no `.tflite` files, no TFLite rows in the tables below).*
 
 # %%
 def representative_images():
@@ -266,7 +275,7 @@ def convert(variant):
 
 
 tflite_paths = {}
-for variant in ["float32", "float16", "dynamic range", "int8"]:
+for variant in (["float32", "float16", "dynamic range", "int8"] if tflite_ok else []):
     path = work_dir / f"shapes_cnn_{variant.replace(' ', '_')}.tflite"
     path.write_bytes(convert(variant))
     tflite_paths[variant] = path
@@ -288,7 +297,7 @@ try:
     from ai_edge_litert.interpreter import Interpreter
     interpreter_source = "ai_edge_litert (LiteRT)"
 except ImportError:
-    Interpreter = tf.lite.Interpreter
+    Interpreter = tf.lite.Interpreter if tflite_ok else None
     interpreter_source = "tf.lite (deprecated; pip install ai-edge-litert to use LiteRT)"
 print("interpreter:", interpreter_source)
 
@@ -323,9 +332,10 @@ class TFLiteModel:
 
 
 tflite_models = {variant: TFLiteModel(path) for variant, path in tflite_paths.items()}
-print("int8 model input:", tflite_models["int8"].input["dtype"].__name__,
-      "scale/zero point", tflite_models["int8"].input["quantization"],
-      "| output scale/zero point", tflite_models["int8"].output["quantization"])
+if tflite_models:
+    print("int8 model input:", tflite_models["int8"].input["dtype"].__name__,
+          "scale/zero point", tflite_models["int8"].input["quantization"],
+          "| output scale/zero point", tflite_models["int8"].output["quantization"])
 
 
 # %% [markdown]
@@ -375,26 +385,29 @@ results = pd.DataFrame(rows).set_index("model")
 results
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
-tfl = results[results.index.str.startswith("TFLite")]
-axes[0].barh(tfl.index, tfl["size_kb"], color="C0")
-axes[0].set_xlabel("file size (KB)"); axes[0].set_title("size")
-axes[1].barh(tfl.index, 100 * tfl["accuracy"], color="C2")
-axes[1].set_xlim(100 * tfl["accuracy"].min() - 3, 100); axes[1].set_xlabel("test accuracy (%)")
-axes[1].set_title("accuracy"); axes[1].set_yticklabels([])
-axes[2].barh(results.index, results["p50_ms"], color="C1")
-axes[2].set_xscale("log"); axes[2].set_xlabel("median latency, one image (ms, log scale)")
-axes[2].set_title("latency")
-save_fig(fig, "12_tflite_size_accuracy_latency")
-plt.show()
+if tflite_ok:
+    fig, axes = plt.subplots(1, 3, figsize=(16, 3.8))
+    tfl = results[results.index.str.startswith("TFLite")]
+    axes[0].barh(tfl.index, tfl["size_kb"], color="C0")
+    axes[0].set_xlabel("file size (KB)"); axes[0].set_title("size")
+    axes[1].barh(tfl.index, 100 * tfl["accuracy"], color="C2")
+    axes[1].set_xlim(100 * tfl["accuracy"].min() - 3, 100); axes[1].set_xlabel("test accuracy (%)")
+    axes[1].set_title("accuracy"); axes[1].set_yticklabels([])
+    axes[2].barh(results.index, results["p50_ms"], color="C1")
+    axes[2].set_xscale("log"); axes[2].set_xlabel("median latency, one image (ms, log scale)")
+    axes[2].set_title("latency")
+    save_fig(fig, "12_tflite_size_accuracy_latency")
+    plt.show()
 
-size = results["size_kb"]
-print(f"dynamic range: {size['TFLite float32'] / size['TFLite dynamic range']:.1f}× smaller, "
-      f"int8: {size['TFLite float32'] / size['TFLite int8']:.1f}× smaller, "
-      f"float16: {size['TFLite float32'] / size['TFLite float16']:.1f}× smaller than float32")
+    size = results["size_kb"]
+    print(f"dynamic range: {size['TFLite float32'] / size['TFLite dynamic range']:.1f}× smaller, "
+          f"int8: {size['TFLite float32'] / size['TFLite int8']:.1f}× smaller, "
+          f"float16: {size['TFLite float32'] / size['TFLite float16']:.1f}× smaller than float32")
+else:
+    print("skipped: no TFLite models on this backend")
 
 # %%
-if not smoke:  # what this section promises
+if not smoke and tflite_ok:  # what this section promises
     assert size["TFLite int8"] <= 0.35 * size["TFLite float32"]
     assert size["TFLite dynamic range"] <= 0.35 * size["TFLite float32"]
     assert results.loc["TFLite float32", "agreement"] >= 0.99
@@ -491,7 +504,8 @@ def create_app(predict_fn, card):
     return app
 
 
-app = create_app(tflite_models["float32"].predict, card)
+serve_predict = tflite_models["float32"].predict if tflite_ok else (lambda X: np.asarray(model.predict_on_batch(X)))
+app = create_app(serve_predict, card)
 
 # %% [markdown]
 # FastAPI's `TestClient` calls the app **in-process** — the same request/response path as
@@ -565,7 +579,7 @@ with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
 server.should_exit = True
 thread.join(timeout=10)
 
-model_ms = results.loc["TFLite float32", "p50_ms"]
+model_ms = results.loc["TFLite float32" if tflite_ok else "Keras predict_on_batch", "p50_ms"]
 inproc_ms = []
 for _ in range(max(10, n_timing // 3)):
     start = time.perf_counter()
@@ -605,7 +619,7 @@ batch_sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
 X_big = np.concatenate([X_test] * (1 + 512 // len(X_test)))[:512]
 curves = {}
 for name, predict in {"Keras predict_on_batch": lambda X: model.predict_on_batch(X),
-                      "TFLite float32": tflite_models["float32"].predict}.items():
+                      **({"TFLite float32": tflite_models["float32"].predict} if tflite_ok else {})}.items():
     per_batch_ms, images_per_s = [], []
     for bs in batch_sizes:
         predict(X_big[:bs])                           # warm-up for this shape
@@ -845,15 +859,18 @@ print(f"(model + optimiser) × 4 bytes = {(model.count_params() + opt_values) * 
 # **Solution 2 — quantisation error.**
 
 # %%
-int8_probs = tflite_models["int8"].predict(X_test)
-diff = (int8_probs - keras_probs).ravel()
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.hist(diff, bins=60, color="C4"); ax.set_yscale("log")
-ax.set_xlabel("int8 probability − float probability"); ax.set_ylabel("count")
-plt.show()
-step = tflite_models["int8"].output["quantization"][0]
-print(f"output step: {step} = 1/{1 / step:.0f}; largest difference {np.abs(diff).max():.3f}; "
-      f"predictions that differ: {np.mean(int8_probs.argmax(1) != keras_probs.argmax(1)):.1%}")
+if tflite_ok:
+    int8_probs = tflite_models["int8"].predict(X_test)
+    diff = (int8_probs - keras_probs).ravel()
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(diff, bins=60, color="C4"); ax.set_yscale("log")
+    ax.set_xlabel("int8 probability − float probability"); ax.set_ylabel("count")
+    plt.show()
+    step = tflite_models["int8"].output["quantization"][0]
+    print(f"output step: {step} = 1/{1 / step:.0f}; largest difference {np.abs(diff).max():.3f}; "
+          f"predictions that differ: {np.mean(int8_probs.argmax(1) != keras_probs.argmax(1)):.1%}")
+else:
+    print("skipped: no int8 TFLite model on this backend")
 
 # %% [markdown]
 # Output probabilities are stored as multiples of 1/256 ≈ 0.0039, so most differences
@@ -917,7 +934,7 @@ strict_app = FastAPI()
 
 @strict_app.post("/v1/predict")
 def strict_predict(request: StrictPredictRequest):
-    probs = tflite_models["float32"].predict(np.asarray(request.images, dtype="float32")[..., None])
+    probs = serve_predict(np.asarray(request.images, dtype="float32")[..., None])
     return {"labels": [class_names[int(p.argmax())] for p in probs]}
 
 
