@@ -850,7 +850,7 @@ def template_main(fd: int, preimport: list[str]) -> int:
 
     sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
     sock = socket.socket(fileno=fd)
-    _set_comm(b"cb-template")
+    _set_comm(b"cb-importing")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the watchdog's SIGINT is for kernels
     failed: dict[str, str] = {}
     for name in (*WARM_BASE, *preimport):
@@ -869,6 +869,7 @@ def template_main(fd: int, preimport: list[str]) -> int:
     gc.freeze()  # what is imported stays in the permanent generation: fewer copied pages per fork
     _prctl(4, 0)  # PR_SET_DUMPABLE: no kernel may ptrace this process or read its memory
     threads = threading.active_count()
+    _set_comm(b"cb-template")  # the name says it is ready (tests wait for it)
     sock.sendall(json.dumps({"ready": True, "pid": os.getpid(), "threads": threads, "failed": failed,
                              "modules": len(sys.modules)}).encode())
     while True:

@@ -115,10 +115,12 @@ def run_warm(group: JobGroup) -> list:
 
 
 def check_nothing_crosses(backend: str, lead: int = 0) -> None:
-    """``lead``: notebooks that only wait, first (a container is not booted ahead: its
-    group's first kernels start cold while the template imports)."""
+    """``lead``: notebooks first that wait for the template to be ready (a container is not
+    booted ahead: its group's first kernels start cold while the template imports)."""
+    wait = ("import os, time\nfor _ in range(600):\n    if any(open(f'/proc/{p}/comm').read().strip() == "
+            "'cb-template' for p in os.listdir('/proc') if p.isdigit()):\n        break\n    time.sleep(0.2)")
     group = JobGroup([
-        *(job(f"lead-{i}", "import time; time.sleep(6)", backend=backend) for i in range(lead)),
+        *(job(f"lead-{i}", wait if i == 0 else "pass", backend=backend) for i in range(lead)),
         job("control", FINGERPRINT, backend=backend),
         job("leaker", *LEAKER, backend=backend),
         job("seeker", FINGERPRINT, backend=backend),
