@@ -99,7 +99,9 @@ def cluster(postgres_server, tmp_path_factory) -> Iterator[Cluster]:  # noqa: F8
     svc = Service(db, comps)
     svc.prepare(SLUG)
     tokens = {who: svc.add_participant(who) for who in STUDENTS + ["late"]}
-    env = {**os.environ, "COURSEBENCH_CONFIG_DIR": str(tmp / "config"), "COURSEBENCH_SECRET_KEY": "multi-secret"}
+    # no COURSEBENCH_SECRET_KEY: serve makes the key file once, before the processes start
+    env = {k: v for k, v in os.environ.items() if k != "COURSEBENCH_SECRET_KEY"}
+    env["COURSEBENCH_CONFIG_DIR"] = str(tmp / "config")
     port = free_port()
     web = _start([COURSEBENCH, "serve", "--processes", "2", "--workers", "0", "--db", db, "--competitions",
                   str(comps), "--port", str(port), "--submit-rate", str(RATE), "--log-level", "warning"],
@@ -212,6 +214,23 @@ def test_a_score_committed_elsewhere_wakes_waiters_and_updates_the_board(cluster
         teams = teams_on_board()
         streak = streak + 1 if any("late" in team for team in teams) else 0
         assert time.monotonic() < deadline, f"the board never showed the new score: {sorted(teams)}"
+
+
+@pytest.mark.postgres
+def test_a_session_cookie_works_in_every_process(cluster: Cluster) -> None:
+    """Logged in through one process, recognised by all: they sign with the one key file."""
+    import re
+
+    with httpx.Client(base_url=cluster.url, timeout=60) as c:
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert csrf
+        done = c.post("/login", data={"token": cluster.tokens["s00"], "csrf_token": csrf.group(1), "next": "/"})
+        assert done.status_code == 303, done.text
+        cookies = dict(c.cookies.items())
+    for _ in range(12):  # fresh connections: the kernel hands them to either process
+        with httpx.Client(base_url=cluster.url, timeout=60, cookies=cookies) as fresh:
+            page = fresh.get(f"/c/{SLUG}/submissions")
+            assert page.status_code == 200, (page.status_code, page.headers.get("location"))
 
 
 def test_several_processes_need_postgresql_and_no_test_clock(tmp_path) -> None:
