@@ -104,6 +104,7 @@ def _autograde_rows(work: Path, backend: str, count: int) -> list[Row]:
     from coursebench.execution import Limits
     from coursebench.grading import autograde
 
+    (work / "course").mkdir()
     base = factory.make_course101(work / "course")
     kinds = list(factory.ps1_kinds(base).values())
     for i in range(count):
@@ -220,10 +221,16 @@ def run(quick: bool = False) -> list[Row]:
             course = work / "course.toml"
             course.write_text('[execution]\npreimport = ["numpy", "pandas", "sklearn"]\n')
             os.environ["COURSEBENCH_COURSE"] = str(course)
-        rows += _serial_rows(work, backend, quick)
-        rows.append(_kfold_row(work, backend))
-        if backend == "bwrap":
-            rows.append(_memory_row(backend))
         count = int(os.environ.get("BENCH_WARM_SUBMISSIONS", "12" if quick else "40"))
-        rows += _autograde_rows(work, backend, count)
+        sections = [lambda: _serial_rows(work, backend, quick), lambda: [_kfold_row(work, backend)],
+                    lambda: [_memory_row(backend)] if backend == "bwrap" else [],
+                    lambda: _autograde_rows(work, backend, count)]
+        for section in sections:  # one failing section must not hide the others' rows
+            try:
+                found = section()
+            except Exception as exc:
+                found = [Row(f"FAILED: {type(exc).__name__}: {str(exc)[:200]}", 0.0, 1.0)]
+            for row in found:
+                print("   " + row.line(), flush=True)
+            rows += found
     return rows
