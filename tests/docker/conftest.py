@@ -98,3 +98,24 @@ def sandbox_containers(engine: Engine) -> list[str]:
 
     found = engine.client.containers.list(all=True, filters={"label": SANDBOX_LABEL})  # type: ignore[attr-defined]
     return [f"{c.short_id} {c.status}" for c in found]
+
+
+@pytest.fixture(scope="session")
+def lab_slim_image(docker_engine: Engine) -> str:
+    """The ``lab-slim`` image (a student's server in the hub) on the test engine — built
+    offline through :mod:`coursebench.images` when missing (a fresh machine, CI).  An
+    existing one is used as it is: no notebook is graded in it, so its worker.py may lag."""
+    from coursebench.images.build import build
+    from coursebench.images.common import ImageError
+    from coursebench.images.targets import targets
+
+    tag = targets()["lab-slim"].tag
+    try:
+        return docker_engine.client.images.get(tag).id  # type: ignore[attr-defined]
+    except Exception:
+        pass
+    try:
+        return build("lab-slim", engine=docker_engine.client, offline=True)  # type: ignore[arg-type]
+    except ImageError as exc:
+        must_have_or_skip("the lab-slim image", f"could not be built: {exc}")
+        raise
