@@ -93,8 +93,10 @@ def test_keras_lectures_and_the_cnn_lab_run_on_jax(tmp_path, bwrap_backend):
     assert not failures, json.dumps(failures, indent=1)
     for lec in chosen:
         executed = nbformat.read(str(tmp_path / f"{lec.name}.ipynb"), as_version=4)
-        printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
-        assert re.search(r"keras backend\s+jax", printed), f"{lec.name} did not run on JAX"
+        # the setup cell's table (its result, text/plain) names the backend
+        shown = "".join(str(o.get("text") or o.get("data", {}).get("text/plain", "")) for c in executed.cells
+                        if c.cell_type == "code" for o in c.outputs)
+        assert re.search(r"keras backend\s+jax", shown), f"{lec.name} did not run on JAX"
     lab = nbformat.read(str(tmp_path / "lab11.ipynb"), as_version=4)
     tests = [c for c in lab.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
     assert tests and all(c.execution_count for c in tests), "every test cell of the lab ran"
