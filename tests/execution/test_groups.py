@@ -227,7 +227,7 @@ def test_run_many_mixes_groups_and_jobs_lazily(process_backend):
                        progress=lambda done, total, r: seen.append((done, total, r.name)))
     assert [r.name for r in results] == ["g0/a", "g0/b", "solo0", "g1/a", "g1/b", "solo1",
                                          "g2/a", "g2/b", "solo2"]
-    assert all(r.status == "ok" for r in results)
+    assert all(r.status == "ok" for r in results), [r.summary() for r in results]
     assert "10" in stream_text(results[4])
     assert sorted(d for d, _, _ in seen) == list(range(1, 10))
     assert {t for _, t, _ in seen} == {9}
