@@ -8,11 +8,12 @@ on one pinned CPU thread, the test set predicted, then warm-up and timed batches
 compared with scoring the same predictions submitted as a prediction file (validate +
 score on the host): the cost of running the model instead of reading its answers.
 
-Then one model is scored 5 times (3 with ``--quick``): the coefficient of variation (CV)
-of its median per-batch latency across scorings, against the CV of single batches within
-one scoring (what a figure from one timed batch would wobble by).  The board's figure is
-the median of many timed batches of the process's CPU time on pinned threads; the
-wall-clock median, which other load on the machine moves more, is reported beside it.
+Then the .tflite model (with ``--quick``; also the .keras one without) is scored 5 times:
+the coefficient of variation (CV) of its median per-batch latency across scorings, against
+the CV of single batches within one scoring (what a figure from one timed batch would wobble
+by).  The board's figure is the process's CPU time per batch on pinned threads, the lowest
+median of 5 rounds of timed batches; the wall-clock figure, which other load on the machine
+moves more, is reported beside it.
 """
 
 from __future__ import annotations
@@ -106,11 +107,11 @@ def run(quick: bool) -> list[Row]:
             file_wall = time.perf_counter() - start
             m = outcome.measurement
             rows.append(Row(f"efficiency: scoring a .{fmt} model submission", wall, file_wall,
-                            note=f"{backend} sandbox, 1 pinned thread, {ds.spec.efficiency.timed_batches} timed batches "
-                                 f"of {m.batch_size} vs validating+scoring its predictions as a file; "
+                            note=f"{backend} sandbox, 1 pinned thread, {m.timed_batches} timed batches "
+                                 f"of {m.batch_size} in {ds.spec.efficiency.rounds} rounds vs validating+scoring its predictions as a file; "
                                  f"{m.size_bytes / 1024:.1f} KB, median {m.latency_ms:.3f} ms/batch, "
                                  f"public accuracy {outcome.scores.public:.3f}; loaded machine"))
-        repeats = 3 if quick else 5
+        repeats = 5
         for fmt in ("tflite",) if quick else ("tflite", "keras"):
             medians, cpu_medians, singles = [], [], []
             for _ in range(repeats):

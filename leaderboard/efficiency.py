@@ -32,7 +32,8 @@ class Measurement:
     """A model's size and latency, as measured in the sandbox.
 
     ``latency_ms``, the figure the track ranks by, is the median over the timed batches
-    of the process's CPU time per batch when the probe measured it (with the threads
+    (the lowest of the rounds' medians) of the process's CPU time per batch when the
+    probe measured it (with the threads
     pinned to ``threads``, that is the batch's latency on that many dedicated cores, and
     other load on the scoring machine barely moves it: the benchmark's CV over repeated
     scorings is about half the wall clock's), else the wall-clock median; ``wall_ms`` is
@@ -51,13 +52,16 @@ class Measurement:
 
     @classmethod
     def from_times(cls, fmt: str, size: int, times_ms: list[float], *, batch_size: int, threads: int,
-                   cpu_ms: list[float] | None = None) -> Measurement:
+                   cpu_ms: list[float] | None = None, rounds: list[int] | None = None) -> Measurement:
+        """From the timed batches, in ``rounds`` (their sizes, in order; default one round):
+        each figure is the lowest of the rounds' medians, so a burst of other work that
+        slowed one round does not count."""
         ordered = sorted(times_ms)
         mean = statistics.fmean(ordered)
         cv = statistics.pstdev(ordered) / mean if mean > 0 else 0.0
         p90 = ordered[min(len(ordered) - 1, math.ceil(0.9 * len(ordered)) - 1)]
-        wall = float(statistics.median(ordered))
-        cpu = float(statistics.median(cpu_ms)) if cpu_ms else None
+        wall = _best_median(times_ms, rounds)
+        cpu = _best_median(cpu_ms, rounds) if cpu_ms else None
         latency = cpu if cpu is not None and cpu > 0 else wall
         return cls(fmt, size, latency, float(p90), float(cv), batch_size, len(ordered), threads, cpu, wall)
 
@@ -67,6 +71,15 @@ class Measurement:
     @classmethod
     def from_json(cls, data: bytes) -> Measurement:
         return cls(**json.loads(data))
+
+
+def _best_median(values: list[float], rounds: list[int] | None) -> float:
+    sizes = rounds or [len(values)]
+    medians, start = [], 0
+    for n in sizes:
+        medians.append(statistics.median(values[start:start + n]))
+        start += n
+    return float(min(medians))
 
 
 def combined_score(spec: EfficiencySpec, accuracy: float, size_bytes: int, latency_ms: float) -> float:

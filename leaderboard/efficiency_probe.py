@@ -8,7 +8,8 @@ custom objects; ``.tflite`` with LiteRT's interpreter, else ``tf.lite``), predic
 row of ``test.csv`` (features only: the labels never enter the sandbox) in batches of
 ``batch_size``, then times ``warmup + timed`` batches one by one with
 ``time.perf_counter`` (wall clock) and ``time.process_time`` (the process's CPU time) on
-``threads`` pinned threads.  It writes ``predictions.csv``
+``threads`` pinned threads, in ``rounds`` rounds (each at least ``timed`` batches and a
+quarter of a second).  It writes ``predictions.csv``
 (id, label) and ``report.json`` (the per-batch times; ``{"ok": false, "problem": ...}``
 when the model cannot be used).  The host scores the predictions and takes the median.
 """
@@ -27,6 +28,11 @@ def _pin(threads: int) -> None:
                 "TF_NUM_INTEROP_THREADS"):
         os.environ[var] = str(threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+#: the shortest timed round: a fast model repeats batches until a round lasts this long, so
+#: that a short burst of other work on the machine cannot cover every round
+MIN_ROUND_S = 0.25
 
 
 class Problem(Exception):
@@ -147,19 +153,26 @@ def probe(cfg: dict) -> dict:
     out = np.concatenate(scores)[: len(X)]
     if not np.all(np.isfinite(out)):
         raise Problem("the model's outputs contain NaN or infinite values")
-    warmup, timed = int(cfg["warmup"]), int(cfg["timed"])
-    times, cpu = [], []
-    for i in range(warmup + timed):
-        xb = batches[i % n_batches]
-        start, start_cpu = time.perf_counter(), time.process_time()
-        run(xb)
-        elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
-        if i >= warmup:
+    warmup, timed, rounds = int(cfg["warmup"]), int(cfg["timed"]), int(cfg.get("rounds", 1))
+    for i in range(warmup):
+        run(batches[i % n_batches])
+    times, cpu, sizes = [], [], []
+    k = 0
+    for _ in range(rounds):  # each round: at least `timed` batches and at least MIN_ROUND_S seconds
+        round_start, n = time.perf_counter(), 0
+        while n < timed or (time.perf_counter() - round_start < MIN_ROUND_S and n < 50 * timed):
+            xb = batches[k % n_batches]
+            k += 1
+            start, start_cpu = time.perf_counter(), time.process_time()
+            run(xb)
+            elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu
             times.append(elapsed * 1e3)
             cpu.append(elapsed_cpu * 1e3)
+            n += 1
+        sizes.append(n)
     predicted = np.asarray(labels, dtype=object)[out.argmax(axis=1)]
     pd.DataFrame({cfg["id_column"]: ids, cfg["target_column"]: predicted}).to_csv(cfg["predictions"], index=False)
-    return {"ok": True, "batch_ms": times, "batch_cpu_ms": cpu, "batch_size": batch, "warmup": warmup, "threads": threads,
+    return {"ok": True, "batch_ms": times, "batch_cpu_ms": cpu, "round_sizes": sizes, "batch_size": batch, "warmup": warmup, "threads": threads,
             "load_s": load_s, "format": cfg["format"], "rows": len(X)}
 
 

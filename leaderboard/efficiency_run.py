@@ -85,6 +85,7 @@ def evaluate_model(ds: Dataset, model: bytes, fmt: str, *, backend: str = "auto"
         cfg = {"model": model_name, "format": fmt, "test": "test.csv", "id_column": ds.spec.id_column,
                "target_column": ds.spec.target_column, "labels": ds.labels, "input_shape": eff.input_shape,
                "batch_size": eff.batch_size, "warmup": eff.warmup_batches, "timed": eff.timed_batches,
+               "rounds": eff.rounds,
                "threads": eff.cpus, "predictions": PREDICTIONS, "report": REPORT}
         (work / "probe.json").write_text(json.dumps(cfg))
         job = Job(notebook=probe_notebook(eff.cpus), limits=eff.limits(), name=f"model-{fmt}",
@@ -125,9 +126,13 @@ def read_outcome(ds: Dataset, result: ExecutionResult, *, size: int, fmt: str) -
     if not isinstance(report, dict) or report.get("ok") is not True:
         problem = report.get("problem") if isinstance(report, dict) else None
         return fail("invalid_model", str(problem or "the model could not be run")[:2000])
-    times = report.get("batch_ms")
-    if (not isinstance(times, list) or len(times) < ds.spec.efficiency.timed_batches  # type: ignore[union-attr]
-            or not all(isinstance(t, (int, float)) and math.isfinite(t) and t > 0 for t in times)):
+    times, sizes = report.get("batch_ms"), report.get("round_sizes")
+    eff = ds.spec.efficiency
+    assert eff is not None
+    if (not isinstance(times, list) or len(times) < eff.timed_batches * eff.rounds
+            or not all(isinstance(t, (int, float)) and math.isfinite(t) and t > 0 for t in times)
+            or not isinstance(sizes, list) or len(sizes) != eff.rounds
+            or not all(isinstance(n, int) and n >= eff.timed_batches for n in sizes) or sum(sizes) != len(times)):
         return fail("invalid_model", "the model's run reported no usable timings")
     preds_path, why = produced(result, PREDICTIONS)
     if preds_path is None:
@@ -138,9 +143,8 @@ def read_outcome(ds: Dataset, result: ExecutionResult, *, size: int, fmt: str) -
     except SubmissionInvalid as exc:
         return fail("invalid_model", str(exc))
     outcome.predictions = preds
-    outcome.measurement = Measurement.from_times(fmt, size, [float(t) for t in times],
-                                                 batch_size=ds.spec.efficiency.batch_size,  # type: ignore[union-attr]
-                                                 threads=ds.spec.efficiency.cpus,  # type: ignore[union-attr]
+    outcome.measurement = Measurement.from_times(fmt, size, [float(t) for t in times], batch_size=eff.batch_size,
+                                                 threads=eff.cpus, rounds=sizes,
                                                  cpu_ms=_numbers(report.get("batch_cpu_ms"), len(times)))
     m = outcome.measurement
     run["message"] = (f"{fmt}: {size / 1024:.1f} KB, median {m.latency_ms:.3f} ms per batch of {m.batch_size} "

@@ -63,15 +63,16 @@ class EfficiencySpec(_Model):
 
         combined = accuracy − size_weight·log10(size / size_ref) − latency_weight·log10(latency / latency_ref)
 
-    (size in bytes of the file, latency the median milliseconds per batch of
-    ``batch_size`` rows, measured on ``cpus`` pinned CPU threads after ``warmup_batches``
-    over ``timed_batches``).  A model 10× smaller gains ``size_weight`` of accuracy."""
+    (size in bytes of the file, latency the median milliseconds of CPU time per batch of
+    ``batch_size`` rows on ``cpus`` pinned threads after ``warmup_batches``: the lowest
+    median of ``rounds`` rounds of at least ``timed_batches``).  A model 10× smaller gains ``size_weight`` of accuracy."""
 
     formats: list[Literal["keras", "tflite"]] = Field(default_factory=lambda: ["keras", "tflite"], min_length=1)
     input_shape: list[int] = Field(..., min_length=1, description="one row's shape; the features in column order")
     batch_size: int = Field(64, ge=1, le=4096)
     warmup_batches: int = Field(5, ge=0, le=1000)
-    timed_batches: int = Field(50, ge=5, le=10000)
+    timed_batches: int = Field(50, ge=5, le=10000, description="per round (at least; a round lasts ≥ 0.25 s)")
+    rounds: int = Field(5, ge=1, le=50, description="the latency is the lowest of the rounds' medians")
     cpus: int = Field(1, ge=1, le=8, description="CPU threads the model may use (pinned)")
     timeout: float = Field(300.0, gt=0, description="seconds for the whole sandboxed run")
     memory: str | int = "2G"

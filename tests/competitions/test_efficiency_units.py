@@ -72,6 +72,10 @@ def test_measurements_take_the_median_of_the_timed_batches():
     assert m.latency_ms == 0.9 and m.wall_ms == 1.0 and m.p90_ms == 50.0 and m.timed_batches == 5
     assert Measurement.from_times("keras", 10, [1.0, 2.0, 3.0], batch_size=64, threads=1).latency_ms == 2.0
     assert Measurement.from_json(m.to_json()) == m
+    # in rounds: the lowest round median, so a burst of other work during one round does not count
+    burst = Measurement.from_times("tflite", 10, [1.0, 1.1, 1.0, 3.0, 3.2, 2.9], batch_size=64, threads=1,
+                                   cpu_ms=[0.5, 0.5, 0.6, 0.9, 1.0, 0.9], rounds=[3, 3])
+    assert burst.latency_ms == 0.5 and burst.wall_ms == 1.0 and burst.timed_batches == 6
 
 
 def test_keras_configs_that_would_run_code_are_found():
