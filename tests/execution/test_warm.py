@@ -106,10 +106,11 @@ def printed(result, key: str) -> str:
     return lines[-1].split("=", 1)[1]
 
 
-def run_warm(group: JobGroup) -> list:
+def run_warm(group: JobGroup, imports: str) -> list:
     """``group`` in a warm sandbox: the pool slot boots it while a first group of the same
-    shape (trivial notebooks, the same limits) runs."""
-    filler = JobGroup([Job(notebook=nb("pass"), name=f"filler-{i}", backend=j.backend, limits=j.limits, warm=True)
+    shape (notebooks with the same ``imports`` — what the template pre-imports —, the same
+    limits) runs."""
+    filler = JobGroup([Job(notebook=nb(imports), name=f"filler-{i}", backend=j.backend, limits=j.limits, warm=True)
                        for i, j in enumerate(group.jobs)], name="student/filler")
     return run_many([filler, group], workers=1)[len(group.jobs):]
 
@@ -126,7 +127,7 @@ def check_nothing_crosses(backend: str, lead: int = 0) -> None:
         job("seeker", FINGERPRINT, backend=backend),
         job("seeker-again", FINGERPRINT, backend=backend),
     ], name="student/warm")
-    results = run_warm(group)[lead:]
+    results = run_warm(group, "import numpy, sklearn.linear_model")[lead:]
     assert [r.status for r in results] == ["ok"] * 4, [r.summary() for r in results]
     assert all(r.warm for r in results), "every kernel is forked from the template"
     control, leaker, seeker, again = results
@@ -173,7 +174,7 @@ def check_a_bad_kernel_costs_only_itself(backend: str) -> None:
         job("exits", "import os; os._exit(3)", backend=backend),
         job("warm-again", "import numpy\nprint('OK=3')", backend=backend),
     ], name="student/hostile")
-    results = {r.name: r for r in run_warm(group)}
+    results = {r.name: r for r in run_warm(group, "import numpy")}
     assert results["loops"].status == "timeout" and results["exits"].status == "killed"
     for name, mark in (("after-kill", "1"), ("after-stop", "2"), ("warm-again", "3")):
         assert results[name].status == "ok" and printed(results[name], "OK") == mark, results[name].summary()

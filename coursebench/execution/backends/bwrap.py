@@ -82,6 +82,7 @@ class BwrapBackend(ProcessBackend):
         this slot's next sandbox boots while this one runs."""
         from . import warm as sandboxes
 
+        sandboxes.fit_preimport(job)
         key = sandboxes.key_of(self.name, job)
         try:
             started = sandboxes.take(key, job)

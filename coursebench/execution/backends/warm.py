@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..job import JobDir
     from .process import ProcessBackend, Started
 
-__all__ = ["boot", "drain", "key_of", "take", "want_spares"]
+__all__ = ["boot", "drain", "fit_preimport", "imported", "key_of", "take", "want_spares"]
 
 _local = threading.local()
 _all: list[Spare] = []
@@ -50,6 +50,52 @@ def want_spares(when: Callable[[], bool] | None) -> None:
     """In a pool slot's thread: after each job, boot the next sandbox if ``when()`` says
     more jobs are coming (None: never)."""
     _local.want = when
+
+
+def imported(job: JobDir) -> set[str]:
+    """Top-level modules the job's notebooks import (their import statements, parsed)."""
+    import ast
+
+    names: set[str] = set()
+    for path in sorted(job.path.glob("input*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells") or []
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells:
+            if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+                continue
+            source = cell.get("source") or ""
+            source = "".join(source) if isinstance(source, list) else str(source)
+            lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+            try:
+                tree = ast.parse("\n".join(lines))
+            except (SyntaxError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names.update(a.name.split(".")[0] for a in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    names.add(node.module.split(".")[0])
+    return names
+
+
+def fit_preimport(job: JobDir) -> None:
+    """Pre-import only what this job's notebooks import (of the course's list): the next
+    job of a slot is most often the same assignment, with the same imports, and a template
+    import no notebook needs is CPU every sandbox pays.  ``job.json`` is rewritten before
+    the sandbox ever sees it."""
+    path = job.path / "job.json"
+    try:
+        settings = json.loads(path.read_text())
+        warm = settings.get("warm") or {}
+        if not warm.get("enabled"):
+            return
+        used = imported(job)
+        warm["preimport"] = [m for m in warm.get("preimport") or [] if m.split(".")[0] in used]
+        path.write_text(json.dumps(settings))
+    except (OSError, ValueError, AttributeError):
+        return
 
 
 def key_of(backend: str, job: JobDir) -> tuple | None:
