@@ -38,7 +38,11 @@ def hub_oauth() -> Any | None:
 
     public = os.environ.get("JUPYTERHUB_PUBLIC_HUB_URL", "")
     host = public.split("/hub")[0] if public else os.environ.get("JUPYTERHUB_HOST", "")
-    return HubOAuth(hub_host=host, cache_max_age=60)
+    kwargs = {}
+    own = os.environ.get("JUPYTERHUB_SERVICE_URL")
+    if own:  # the redirect URI the hub registered for this service (the leaderboard's own URL)
+        kwargs["oauth_redirect_uri"] = own.rstrip("/") + "/hub/oauth_callback"
+    return HubOAuth(hub_host=host, cache_max_age=60, **kwargs)
 
 
 def enabled() -> bool:
