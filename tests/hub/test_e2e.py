@@ -108,12 +108,7 @@ def test_course_hub_end_to_end(hub: Hub, browser) -> None:  # type: ignore[no-un
     page.get_by_text("Assignment List", exact=True).click()
     page.get_by_text("lab01").first.wait_for(timeout=60_000)
     shot(page, "02-assignment-list")
-    fetch = page.get_by_role("button", name="Fetch")
-    if fetch.count():
-        fetch.first.click()
-    else:  # the same action the button posts
-        r = jupyter(page, "POST", f"{base}/assignments/fetch", form={"course_id": COURSE_ID, "assignment_id": "lab01"})
-        assert r["status"] == 200, r
+    page.get_by_role("button", name="Fetch", exact=True).click()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         listed = jupyter(page, "GET", f"{base}/api/contents/lab01")
@@ -129,8 +124,16 @@ def test_course_hub_end_to_end(hub: Hub, browser) -> None:  # type: ignore[no-un
     r = jupyter(page, "PUT", f"{base}/api/contents/lab01/lab01.ipynb",
                 {"type": "notebook", "format": "json", "content": json.loads(nbformat.writes(solved))})
     assert r["status"] == 200, r
-    r = jupyter(page, "POST", f"{base}/assignments/submit", form={"course_id": COURSE_ID, "assignment_id": "lab01"})
-    assert r["status"] == 200 and "error" not in (r["json"] or {}), r
+    page.get_by_role("button", name="Submit", exact=True).click()  # the Assignment List's own button
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listed = jupyter(page, "GET", f"{base}/assignments?course_id={COURSE_ID}")["json"]
+        if any(a.get("status") == "submitted" for a in listed["value"]):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"lab01 was not submitted: {listed}")
+    shot(page, "03-submitted")
 
     # -- the instructor collects, autogrades (in the sandbox) and releases feedback
     for args in (("grade", "collect", "lab01", "--exchange", exchange),
@@ -151,7 +154,7 @@ def test_course_hub_end_to_end(hub: Hub, browser) -> None:  # type: ignore[no-un
     assert score and float(score.group(1)) == load_spec("lab01").auto_points, html["json"]["content"][:3000]
     hub.timings["feedback_score"] = float(score.group(1))
     page.goto(hub.url + f"{base}/files/lab01/feedback/{stamp}/lab01.html")
-    shot(page, "03-feedback")
+    shot(page, "04-feedback")
     assert page.get_by_text("Score").first.is_visible()
     page.goto(hub.url + f"{base}/lab")  # the files handler serves HTML sandboxed: back to JupyterLab
     page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
@@ -181,7 +184,7 @@ def test_course_hub_end_to_end(hub: Hub, browser) -> None:  # type: ignore[no-un
     # -- the leaderboard logs A in through the hub (OAuth), no token typed
     page.goto(hub.leaderboard + f"/hub/login?next=/c/{SLUG}/leaderboard")
     page.wait_for_url(f"{hub.leaderboard}/c/{SLUG}/leaderboard", timeout=60_000)
-    shot(page, "04-leaderboard-via-hub")
+    shot(page, "05-leaderboard-via-hub")
     assert page.get_by_text(f"Student {A}").first.is_visible()
 
     # -- student B: their own server, and nothing of A's or the instructor's
@@ -196,7 +199,7 @@ def test_course_hub_end_to_end(hub: Hub, browser) -> None:  # type: ignore[no-un
         assert not (resp.status == 200 and page_b.url.startswith(hub.url + f"/user/{A}/")), (path, resp.status,
                                                                                           page_b.url)
         assert "lab01.ipynb" not in body and hub.tokens[A] not in body and "Score" not in body, path
-    shot(page_b, "05-b-refused-a-server")
+    shot(page_b, "06-b-refused-a-server")
     page_b.goto(hub.url + f"/user/{B}/lab")  # back in B's own JupyterLab: its cookie and XSRF token
     page_b.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
     mine = jupyter(page_b, "GET", f"/user/{B}/api/contents")
