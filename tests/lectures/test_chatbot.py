@@ -113,16 +113,7 @@ def _chat_transcript(executed: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.outputs)
 
 
-def test_smoke_run_in_the_sandbox(tmp_path, bwrap_backend):
-    # --timeout: the 2 cores are shared with the rest of the suite; alone it takes about a minute
-    metrics, executed = _run(tmp_path, bwrap_backend, "--smoke", "--timeout", "900")
-    assert metrics["smoke"] is True and metrics["epochs"] == 2
-    assert metrics["test_utterances"] == 180 and 0 < metrics["accuracy"] <= 1
-    transcript = _chat_transcript(executed)
-    assert transcript.count("you: ") == 8 and "bot: " in transcript, "the scripted conversation ran"
-    assert "retrieval_hit_at_3" in metrics
-
-
+# First in this lane: it starts the whole course's full run (the longest job of the suite).
 @pytest.mark.slow
 @pytest.mark.timeout(FULL_RUN_TIMEOUT)
 def test_full_run_keeps_its_promises(full_runs):
@@ -139,3 +130,13 @@ def test_full_run_keeps_its_promises(full_runs):
     transcript = _chat_transcript(executed)
     assert "[ask back" in transcript, "the out-of-scope turn gets a clarifying question"
     print("CHATBOT_METRICS " + json.dumps(metrics))
+
+
+def test_smoke_run_in_the_sandbox(tmp_path, bwrap_backend):
+    # --timeout: the 2 cores are shared with the rest of the suite; alone it takes about a minute
+    metrics, executed = _run(tmp_path, bwrap_backend, "--smoke", "--timeout", "900")
+    assert metrics["smoke"] is True and metrics["epochs"] == 2
+    assert metrics["test_utterances"] == 180 and 0 < metrics["accuracy"] <= 1
+    transcript = _chat_transcript(executed)
+    assert transcript.count("you: ") == 8 and "bot: " in transcript, "the scripted conversation ran"
+    assert "retrieval_hit_at_3" in metrics
