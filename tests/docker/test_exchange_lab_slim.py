@@ -1,7 +1,10 @@
 """The exchange from inside a student's real container: the ``lab-slim`` image (what the hub
 spawns), ``--network none``, uid 1000, with exactly the mounts the hub gives it
 (``exchange.mounts_for``) — ``nbgrader fetch_assignment``, ``submit`` and ``fetch_feedback``
-work there, and nothing of another student's is visible."""
+work there, and nothing of another student's is visible.
+
+In tests/docker (the docker lane) so that it shares that lane's one engine; the course and
+sandbox fixtures are the grading tests'."""
 
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ from coursebench.grading.course import open_course_dir
 from coursebench.grading.exchange import CONTAINER_ROOT, mounts_for
 from coursebench.grading.feedback import feedback
 from coursebench.grading.release import release
-from tests.docker.conftest import Engine, docker_engine, lab_slim_image  # noqa: F401  (fixtures)
+from tests.docker.conftest import Engine
+from tests.grading.conftest import course101, course101_template, sandbox  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -59,8 +63,8 @@ def _student(engine: Engine, image: str, student: str, root: Path, home: Path, c
     return out.decode(errors="replace")
 
 
-def test_nbgrader_in_the_lab_slim_container(course101: Path, sandbox: str, world: Path,
-                                           docker_engine: Engine, lab_slim_image: str) -> None:  # noqa: F811
+def test_nbgrader_in_the_lab_slim_container(course101: Path, sandbox: str, world: Path,  # noqa: F811
+                                           docker_engine: Engine, lab_slim_image: str) -> None:
     root = world / "exchange"
     cd = open_course_dir(course101)
     release("ps1", course_dir=cd, exchange=root, force=True)
