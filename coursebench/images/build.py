@@ -130,11 +130,28 @@ def ensure(name: str = "runtime", *, engine: docker.DockerClient | None = None, 
     return build(name, engine=engine, offline=offline, tag=tag, log=log)
 
 
+#: A dangling coursebench image younger than this may belong to a build still running.
+BUILD_GRACE_S = 2 * 3600
+
+
 def remove_superseded(engine: docker.DockerClient) -> list[str]:
     """Remove untagged coursebench images (earlier builds of a tag, e.g. for an older
-    worker.py).  Build-stage layers are kept: they are the next build's cache."""
+    worker.py).  Build-stage layers are kept: they are the next build's cache.  Images
+    younger than :data:`BUILD_GRACE_S` are left alone: on a shared engine they may be the
+    intermediate layers of a build in progress (labelled, untagged until it ends), and
+    removing one makes that build fail with "unknown parent image ID"."""
+    import datetime as dt
+    import time
+
     removed = []
     for image in engine.images.list(filters={"dangling": True, "label": TARGET_LABEL}):
+        try:  # RFC 3339 in UTC, e.g. 2026-12-02T00:01:02.123456789Z
+            created = dt.datetime.strptime(str(image.attrs["Created"])[:19], "%Y-%m-%dT%H:%M:%S").replace(
+                tzinfo=dt.timezone.utc).timestamp()
+        except (KeyError, ValueError):
+            created = 0.0
+        if time.time() - created < BUILD_GRACE_S:
+            continue
         try:
             engine.images.remove(image.id, noprune=False)
             removed.append(image.id)
