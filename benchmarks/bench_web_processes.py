@@ -208,8 +208,8 @@ def run(quick: bool) -> list[Row]:
                                              f"{four['non2xx']:.0f}; 1 process: p99 {one['p99']:.1f} ms, "
                                              f"{one['rps']:.0f} req/s; baseline = the 50 ms target"))
             bound = cores / (four["cpu_ms"] / 1000) if four["cpu_ms"] else float("inf")
-            rows.append(Row(f"leaderboard {name}: s per request, 4 processes vs 1", 1 / four["rps"], 1 / one["rps"],
-                            target=0.4, note=f"{four['rps']:.0f} vs {one['rps']:.0f} req/s = "
+            rows.append(Row(f"leaderboard {name}: µs per request, 4 processes vs 1", 1e6 / four["rps"],
+                            1e6 / one["rps"], unit="µs", target=0.4, note=f"{four['rps']:.0f} vs {one['rps']:.0f} req/s = "
                                              f"{four['rps'] / one['rps']:.2f}× (target ≥ 2.5×); server CPU "
                                              f"{four['cpu_ms']:.2f} ms/request with 4 ({one['cpu_ms']:.2f} with 1), "
                                              f"{four['server_cores']:.2f} cores busy serving, wrk "
