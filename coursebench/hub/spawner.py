@@ -37,6 +37,8 @@ from ..execution.gpus import GPUSlots
 CONTAINER_HOME = "/home/student"
 CONTAINER_COURSE = "/course"
 STUDENT_UID = 1000
+#: nbgrader's default exchange root: where an instructor's formgrader finds the exchange
+NBGRADER_EXCHANGE = "/usr/local/share/nbgrader/exchange"
 
 
 def free_port(low: int, high: int, *, taken: set[int] | frozenset[int] = frozenset()) -> int:
@@ -147,8 +149,8 @@ class CourseSpawner(DockerSpawner):
             if self.course_dir:
                 volumes[self.course_dir] = {"bind": CONTAINER_COURSE, "mode": "rw"}
             volumes.update({k: dict(v) for k, v in self.instructor_mounts.items()})
-            if self.exchange_root:  # the whole exchange, where the course's nbgrader config says
-                volumes[self.exchange_root] = {"bind": self.exchange_root, "mode": "rw"}
+            if self.exchange_root:  # the whole exchange, at nbgrader's default root (formgrader's)
+                volumes[self.exchange_root] = {"bind": NBGRADER_EXCHANGE, "mode": "rw"}
         return volumes
 
     def host_config_extra(self, gpu: list[str] | None) -> dict[str, Any]:
@@ -224,7 +226,8 @@ class CourseSpawner(DockerSpawner):
             self.extra_host_config = self.host_config_extra(self._gpu)
             self.environment = self.server_environment(auth_state.get("token"), self._gpu)
             if self.is_instructor:
-                self.notebook_dir = CONTAINER_COURSE if self.course_dir else CONTAINER_HOME
+                # formgrader reads nbgrader_config.py from the server's root: the course directory
+                self.notebook_dir = f"{CONTAINER_COURSE}/assignments" if self.course_dir else CONTAINER_HOME
             else:
                 self.notebook_dir = CONTAINER_HOME
             return await super().start()

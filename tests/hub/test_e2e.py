@@ -26,7 +26,7 @@ import pytest
 from tests.assignments.conftest import load_spec, submission
 from tests.helpers import must_have_or_skip
 
-from .conftest import SLUG, Hub
+from .conftest import INSTRUCTOR, SLUG, Hub
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::ResourceWarning")]
@@ -230,3 +230,31 @@ def test_course_hub_end_to_end(hub: Hub, browser) -> None:  # type: ignore[no-un
     ctx_b.close()
     hub.timings["e2e"] = time.monotonic() - started
     print(f"\nhub e2e: {hub.timings}")
+
+
+def test_instructor_server_has_formgrader_on_the_gradebook(hub: Hub) -> None:
+    """The instructor's server mounts the course: formgrader lists lab01 from its gradebook
+    (graded by the test above when run with it) and the student's submission."""
+    # the instructor's server runs as uid 1000 too: the course is theirs (docs/hub.md)
+    import os
+
+    os.chmod(hub.root, 0o755)
+    for folder, _dirs, files in os.walk(hub.root / "assignments"):
+        for name in [folder, *(os.path.join(folder, f) for f in files)]:
+            os.chown(name, 1000, 1000)
+    hub.timings["spawn_instructor"] = hub.spawn(INSTRUCTOR)
+    token = (hub.root / "build" / "hub" / "admin_token").read_text().strip()
+    import httpx
+
+    with httpx.Client(base_url=hub.url, headers={"Authorization": f"token {token}"}, timeout=60,
+                      trust_env=False) as c:
+        page = c.get(f"/user/{INSTRUCTOR}/formgrader")
+        assert page.status_code == 200 and "formgrader" in page.text.lower(), page.text[:500]
+        assignments = c.get(f"/user/{INSTRUCTOR}/formgrader/api/assignments")
+        assert assignments.status_code == 200, assignments.text[:500]
+        names = {a["name"] for a in assignments.json()}
+        assert "lab01" in names, names
+    env = hub.container(INSTRUCTOR).attrs["Config"]["Env"]
+    assert any(b.endswith(":/course:rw") for b in hub.container(INSTRUCTOR).attrs["HostConfig"]["Binds"])
+    assert "NVIDIA_VISIBLE_DEVICES=void" in env
+    hub.stop_server(INSTRUCTOR)
