@@ -3,8 +3,12 @@
 # apt-get; otherwise print the exact command to run and carry on (tests that need a
 # missing component skip and say why).
 set -euo pipefail
+# A package whose command is already on PATH from elsewhere counts as present: Node.js from
+# NodeSource (or nvm) bundles npm and conflicts with Debian's npm package.
+declare -A provides=([nodejs]=node [npm]=npm)
 missing=()
 for pkg in "$@"; do
+  if [ -n "${provides[$pkg]:-}" ] && command -v "${provides[$pkg]}" >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
