@@ -957,7 +957,8 @@ assert empty.status_code == 422
 # thread**, in batches of 64 raw 0–255 pixel images of shape (28, 28, 1) (exactly what
 # our model takes: its `Rescaling` layer is inside). The board shows the model's
 # **accuracy**, its **file size** and its **median latency per batch** (after 5 warm-up
-# batches, over 60 timed ones), marks the **Pareto front** (파레토 프런티어: no other model is
+# batches, 5 rounds of at least 60 timed ones; the board keeps the lowest round's median,
+# so a burst of other work during one round does not move it), marks the **Pareto front** (파레토 프런티어: no other model is
 # at least as accurate, small *and* fast and better in one), and ranks by the combined
 # score of the competition's `competition.toml`:
 #
