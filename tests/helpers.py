@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psutil
 
@@ -58,3 +63,27 @@ def must_have_or_skip(component: str, reason: str) -> None:
     if os.environ.get("CI") or os.geteuid() == 0:
         pytest.fail(f"{component} is required here (root/CI) but could not be used: {reason}", pytrace=False)
     pytest.skip(f"{component} not available: {reason}")
+
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def checkout_reachable_by_other_users() -> Iterator[None]:
+    """Tests that run the project's own commands as another uid (a student, ``nobody``)
+    need the checkout and its virtual environment searchable by that uid.  A clone under a
+    private folder (``mktemp -d`` makes it 0700) is not: for the test's duration each such
+    folder above them gets search permission for others (``o+x``: no listing), then its
+    mode back."""
+    changed: list[tuple[Path, int]] = []
+    try:
+        for top in (CHECKOUT, Path(sys.prefix).resolve()):
+            for folder in [top, *top.parents]:
+                mode = stat.S_IMODE(folder.stat().st_mode)
+                if not mode & 0o001 and all(folder != f for f, _ in changed):
+                    os.chmod(folder, mode | 0o001)
+                    changed.append((folder, mode))
+        yield
+    finally:
+        for folder, mode in reversed(changed):
+            os.chmod(folder, mode)

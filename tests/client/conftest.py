@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import must_have_or_skip
+from tests.helpers import checkout_reachable_by_other_users, must_have_or_skip
 from tests.leaderboard.conftest import make_competition
 from tests.web.conftest import free_port
 
@@ -143,5 +143,6 @@ def student(server: Server) -> Iterator[Student]:
     home = Path(tempfile.mkdtemp(prefix="cb-student-"))
     os.chmod(home, 0o755)
     os.chown(home, NOBODY, NOBODY)
-    yield Student(home, server, "alice")
+    with checkout_reachable_by_other_users():
+        yield Student(home, server, "alice")
     shutil.rmtree(home, ignore_errors=True)

@@ -25,7 +25,7 @@ from coursebench.grading.course import open_course_dir
 from coursebench.grading.exchange import Exchange
 from coursebench.grading.feedback import feedback
 from coursebench.grading.release import release
-from tests.helpers import must_have_or_skip
+from tests.helpers import checkout_reachable_by_other_users, must_have_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,8 @@ def world() -> Path:
         must_have_or_skip("running nbgrader as other uids", why)
     path = Path(tempfile.mkdtemp(prefix="cb-exchange-", dir="/tmp"))
     path.chmod(0o755)
-    yield path
+    with checkout_reachable_by_other_users():
+        yield path
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
