@@ -226,10 +226,13 @@ class CourseSpawner(DockerSpawner):
             self.extra_host_config = self.host_config_extra(self._gpu)
             self.environment = self.server_environment(auth_state.get("token"), self._gpu)
             if self.is_instructor:
-                # formgrader reads nbgrader_config.py from the server's root: the course directory
+                # formgrader reads nbgrader_config.py from the server's working directory and
+                # takes it as the course root (CourseDirectory.root defaults to the cwd), which
+                # must lie under the server's root: both are the course's assignments folder
                 self.notebook_dir = f"{CONTAINER_COURSE}/assignments" if self.course_dir else CONTAINER_HOME
             else:
                 self.notebook_dir = CONTAINER_HOME
+            self.extra_create_kwargs = {**self.extra_create_kwargs, "working_dir": self.notebook_dir}
             return await super().start()
         except BaseException:
             self._give_back_gpu()
