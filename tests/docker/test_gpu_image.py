@@ -58,5 +58,5 @@ def test_gpu_image_builds_offline_and_tensorflow_reports_devices(docker_engine: 
     assert "CPU" in report["devices"]
     if not detect_gpus():  # no GPU given to the container (nor on this host): none may be claimed
         assert report["gpus"] == 0 and "GPU" not in report["devices"], report
-    who = _run(docker_engine, image_id, ["sh", "-c", "id -u; command -v jupyter nbgrader papermill"])
+    who = _run(docker_engine, image_id, ["sh", "-c", "id -u; for c in jupyter nbgrader papermill; do command -v $c; done"])
     assert who.split()[0] == "1000" and who.count("/opt/venv/bin/") == 3, who
