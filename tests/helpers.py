@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -87,3 +89,28 @@ def checkout_reachable_by_other_users() -> Iterator[None]:
     finally:
         for folder, mode in reversed(changed):
             os.chmod(folder, mode)
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright (``executable_path``).  One that is
+    missing or cannot start fails the tests as root or on CI (``make sysdeps-test``
+    installs it) and skips them elsewhere."""
+    chromium = shutil.which("chromium")
+    if not chromium:
+        must_have_or_skip("Chromium", "not installed (make sysdeps-test, or apt-get install chromium)")
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        except Error as exc:
+            must_have_or_skip("Chromium", f"{chromium} did not start: {str(exc).splitlines()[0]}")
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import textwrap
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ import nbformat
 import pytest
 
 from tests.assignments.conftest import load_spec, submission
-from tests.helpers import must_have_or_skip
+from tests.helpers import chromium_browser
 
 from .conftest import INSTRUCTOR, SLUG, Hub
 
@@ -32,26 +31,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.docker, pytest.mark.slow,
               pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "test-artifacts" / "hub"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 A, B = "s01", "s02"
 COURSE_ID = "dlc"
 
 
 @pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
-    chromium = shutil.which("chromium")
-    if not chromium:
-        must_have_or_skip("Chromium", "not installed (make sysdeps-test, or apt-get install chromium)")
-    from playwright.sync_api import Error, sync_playwright
-
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
-        except Error as exc:
-            must_have_or_skip("Chromium", f"did not start: {str(exc).splitlines()[0]}")
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -6,37 +6,22 @@ and the shake-up.  Screenshots go to build/test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
-from tests.helpers import must_have_or_skip
+from tests.helpers import chromium_browser
 
 from .conftest import ARTIFACTS, DEADLINE, SLUG, Site, predictions
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ARTIFACTS / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless.  One that is missing or cannot start fails the tests
-    as root or on CI (``make sysdeps-test`` installs it) and skips them elsewhere."""
-    if not CHROMIUM.exists():
-        must_have_or_skip("Chromium", f"{CHROMIUM} is not installed (make sysdeps-test, or apt-get install chromium)")
-    from playwright.sync_api import Error, sync_playwright
-
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        except Error as exc:
-            must_have_or_skip("Chromium", f"{CHROMIUM} did not start: {str(exc).splitlines()[0]}")
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
