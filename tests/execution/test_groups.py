@@ -180,7 +180,10 @@ def test_a_notebook_cannot_forge_the_answers_of_its_group(process_backend):
                            "raise SystemExit('forged')", backend=process_backend)
     victim = job("victim", "1 / 0", backend=process_backend)
     first, second = run_group(JobGroup([forger, victim]))
-    assert first.status == "error"
+    # the forged "ok" is never taken: the forger ends in its own SystemExit -- or, when one of
+    # the descriptors it wrote to was its kernel's own ZMQ socket (which numbers they get
+    # varies from run to run), its kernel stops answering and it times out
+    assert first.status in ("error", "timeout"), first.summary()
     assert second.status == "error" and second.ename == "ZeroDivisionError"
 
 
