@@ -2,7 +2,7 @@
 
 The public API::
 
-    from coursebench import run_notebook, run_many, Job, JobGroup, Limits, ExecutionResult
+    from coursebench import run_notebook, run_many, Job, JobGroup, Limits, SlotPool, ExecutionResult
     from coursebench import load_course
     from coursebench import compete          # the student client's notebook API
 
@@ -20,7 +20,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from .config import Course, load_course
-    from .execution import ExecutionResult, Job, JobGroup, Limits, run_many, run_notebook
+    from .execution import ExecutionResult, Job, JobGroup, Limits, SlotPool, run_many, run_notebook
 
 #: Public name → the module that defines it.
 _LAZY = {
@@ -30,6 +30,7 @@ _LAZY = {
     "Job": "coursebench.execution",
     "JobGroup": "coursebench.execution",
     "Limits": "coursebench.execution",
+    "SlotPool": "coursebench.execution",
     "run_many": "coursebench.execution",
     "run_notebook": "coursebench.execution",
 }
@@ -40,6 +41,7 @@ __all__ = [
     "Job",
     "JobGroup",
     "Limits",
+    "SlotPool",
     "__version__",
     "load_course",
     "run_many",

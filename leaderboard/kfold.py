@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coursebench.execution import ExecutionResult, Job, Limits, ProgressCallback, run_many
+from coursebench.execution import ExecutionResult, Job, Limits, ProgressCallback, SlotPool, run_many
 
 from .data import Dataset
 from .errors import ScoringError, SubmissionInvalid
@@ -128,12 +128,15 @@ def evaluate_notebook(
     keep_dir: Path | None = None,
     cluster: Any = None,
     trusted: bool = False,
+    pool: SlotPool | None = None,
 ) -> NotebookOutcome:
     """Run ``notebook`` K+1 times and score it; never raises for the student's mistakes.
 
     ``cluster`` (a Dask scheduler address, client or cluster object) fans the K+1 runs
     out to that cluster's workers, each in its own sandbox there; ``trusted`` lets a
-    backend that does not isolate (``subprocess``, named explicitly) run them."""
+    backend that does not isolate (``subprocess``, named explicitly) run them; ``pool``
+    (a :class:`~coursebench.execution.SlotPool`) runs them on a scoring worker's slots,
+    whose sandboxes were booted while it waited for this submission."""
     limits = limits or ds.spec.notebook.limits()
     work = Path(tempfile.mkdtemp(prefix=f"kfold-{ds.spec.slug}-"))
     try:
@@ -153,19 +156,19 @@ def evaluate_notebook(
                 backend=backend,
                 trusted=trusted,
             ))
-        results = _run(jobs, workers, progress, cluster)
+        results = _run(jobs, workers, progress, cluster, pool)
         return _score_runs(ds, results, work, keep_dir)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(jobs: list[Job], workers: int | None, progress: ProgressCallback | None,
-         cluster: Any) -> list[ExecutionResult]:
+         cluster: Any, pool: SlotPool | None = None) -> list[ExecutionResult]:
     """The runs, locally or on the cluster; a cluster that cannot be used at all (no
     scheduler, no workers) ends every run as an infrastructure failure — retried later,
     never counted against the student."""
     if cluster is None:
-        return run_many(jobs, workers=workers, progress=progress)
+        return run_many(jobs, workers=workers, progress=progress, pool=pool)
     from coursebench.execution.distributed import ClusterError
 
     try:

@@ -18,7 +18,7 @@ from .errors import (
 from .gpus import GPUSlots, detect_gpus
 from .job import Job, JobGroup
 from .limits import Limits, format_size, parse_size
-from .pool import run_many
+from .pool import SlotPool, run_many
 from .progress import ProgressCallback
 from .result import STATUSES, ExecutionResult
 from .runner import run_group, run_job, run_notebook
@@ -36,6 +36,7 @@ __all__ = [
     "NotebookInputError",
     "Outcome",
     "ProgressCallback",
+    "SlotPool",
     "TrustRequired",
     "UnknownBackend",
     "availability",

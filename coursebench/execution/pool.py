@@ -27,7 +27,7 @@ from .progress import ProgressCallback, check_progress
 from .result import ExecutionResult
 from .runner import run_group, run_job
 
-__all__ = ["GPUSlots", "PoolStats", "detect_gpus", "run_many"]
+__all__ = ["GPUSlots", "PoolStats", "SlotPool", "detect_gpus", "run_many"]
 
 log = logging.getLogger("coursebench.execution")
 
@@ -39,6 +39,50 @@ class PoolStats:
     retried: int = 0
 
 
+class SlotPool:
+    """Local slots that outlive one :func:`run_many` call, for a process that runs jobs
+    again and again (a scoring worker: each notebook submission is one ``run_many`` of its
+    folds).  Each slot keeps its next sandbox booted — template imported — between calls,
+    as a Dask worker thread does, so the first folds of the next submission start warm
+    too (docs/warm.md).  An idle slot holds one booted sandbox (~200 MiB).
+
+    Several threads may run ``run_many(..., pool=pool)`` at once; their jobs share the
+    slots.  :meth:`close` (or leaving a ``with`` block) waits for running jobs and ends
+    the booted sandboxes."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="coursebench-warm-slot")
+        self._threads: set[int] = set()
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        if self.closed:
+            raise RuntimeError("this SlotPool is closed")
+
+        def in_slot() -> Any:
+            with self._lock:
+                self._threads.add(threading.get_ident())
+            return fn(*args)
+
+        return self._executor.submit(in_slot)
+
+    def close(self) -> None:
+        """Wait for the jobs running in the slots, then end every booted sandbox."""
+        self.closed = True  # no slot boots another sandbox from now on
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            threads = set(self._threads)
+        sandboxes.drain(threads)
+
+    def __enter__(self) -> SlotPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def run_many(
     jobs: Iterable[Job | JobGroup],
     *,
@@ -48,6 +92,7 @@ def run_many(
     retries: int = 1,
     cluster: str | Any | None = None,
     total: int | None = None,
+    pool: SlotPool | None = None,
 ) -> list[ExecutionResult]:
     """Run ``jobs`` concurrently; return their results in input order.
 
@@ -68,6 +113,9 @@ def run_many(
     that cluster instead (see :mod:`coursebench.execution.distributed`); ``workers`` and
     ``gpus`` are then the cluster's business (workers started with ``--resources GPU=N``).
     A group's notebooks run there as separate jobs.
+
+    ``pool`` (a :class:`SlotPool`) runs the jobs on that pool's slots instead of slots of
+    this call (``workers`` is then the pool's): their booted sandboxes stay for the next call.
     """
     callback = check_progress(progress)
     if cluster is not None:
@@ -79,7 +127,7 @@ def run_many(
         total = sum(len(item.jobs) if isinstance(item, JobGroup) else 1 for item in jobs)
         if not total:
             return []
-    workers = max(1, workers or os.cpu_count() or 1)
+    workers = pool.workers if pool is not None else max(1, workers or os.cpu_count() or 1)
     slots = gpus if isinstance(gpus, GPUSlots) else GPUSlots(detect_gpus() if gpus is None else gpus)
     cancel = threading.Event()
     results: list[list[ExecutionResult] | None] = []
@@ -108,8 +156,14 @@ def run_many(
     def one(item: Job | JobGroup) -> list[ExecutionResult]:
         with lock:
             queued[0] -= 1
-        # this slot's next sandbox boots (warm, docs/warm.md) while jobs are still to come
-        sandboxes.want_spares(lambda: queued[0] > 0 or not exhausted)
+        # this slot's next sandbox boots (warm, docs/warm.md) while jobs are still to come,
+        # or, in a SlotPool, for the next call, until the pool closes
+        if pool is not None:
+            keep = pool
+            sandboxes.want_spares(lambda: not keep.closed)
+        else:
+            sandboxes.want_spares(lambda: queued[0] > 0 or not exhausted)
+        ran.add(threading.get_ident())
         members = item.jobs if isinstance(item, JobGroup) else [item]
         devices: list[str] = []
         try:
@@ -129,7 +183,9 @@ def run_many(
 
     lock = threading.Lock()
     queued = [0]  # items submitted that no slot has started yet
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coursebench-slot")
+    ran: set[int] = set()  # the slot threads of this call (their booted sandboxes end with it)
+    executor: ThreadPoolExecutor | SlotPool = (
+        pool if pool is not None else ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coursebench-slot"))
     futures: dict[Future, int] = {}
     source = iter(jobs)
     exhausted = False
@@ -147,7 +203,7 @@ def run_many(
                 results.append(None)
                 with lock:
                     queued[0] += 1
-                future = pool.submit(one, item)
+                future = executor.submit(one, item)
                 futures[future] = len(results) - 1
                 pending.add(future)
             if not pending:
@@ -165,10 +221,14 @@ def run_many(
         cancel.set()
         for future in futures:
             future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if isinstance(executor, ThreadPoolExecutor):
+            executor.shutdown(wait=True, cancel_futures=True)
+        else:
+            wait(futures)  # the pool's slots stay; this call's jobs were cancelled
         raise
     finally:
-        pool.shutdown(wait=True)
-        sandboxes.drain()
+        if isinstance(executor, ThreadPoolExecutor):
+            executor.shutdown(wait=True)
+            sandboxes.drain(ran)
     return [r for batch in results if batch is not None for r in batch]
 

@@ -36,7 +36,9 @@ class Service:
     from (a :class:`~leaderboard.clock.FrozenClock` in tests); ``backend`` and
     ``workers`` go to the sandboxed runner for notebook submissions (``trusted``: a
     non-isolating backend named explicitly may run them; ``cluster``: their runs go to
-    that Dask scheduler); ``lease`` is how long a scorer's claim on a submission holds.
+    that Dask scheduler); ``lease`` is how long a scorer's claim on a submission holds;
+    ``keep_warm`` keeps the scoring slots, and a booted sandbox in each, between
+    submissions (a long-lived scoring process; :meth:`close_scoring` ends them).
 
     The resources, for callers that want them by name:
 
@@ -55,7 +57,7 @@ class Service:
     def __init__(self, db: Database | str, competitions_dir: str | Path, *, clock: Clock | None = None,
                  backend: str = "auto", workers: int | None = None,
                  lease: dt.timedelta = dt.timedelta(minutes=30), migrate: bool = True,
-                 cluster: str | None = None, trusted: bool = False) -> None:
+                 cluster: str | None = None, trusted: bool = False, keep_warm: bool = False) -> None:
         self.db = db if isinstance(db, Database) else Database(db)
         if migrate:
             self.db.upgrade()
@@ -67,7 +69,7 @@ class Service:
         self.quotas = Quotas(db, clock, self.registry)
         self.scoring = ScoringLifecycle(db, clock, self.registry, self.quotas, boards,
                                         backend=backend, workers=workers, lease=lease, cluster=cluster,
-                                        trusted=trusted)
+                                        trusted=trusted, keep_warm=keep_warm)
         self.submission_store = SubmissionStore(db, clock, self.registry, self.quotas, self.scoring)
         self.standings = Standings(db, clock, self.registry, boards)
         self.selection = Selection(db, clock, self.registry, self.standings, boards)
@@ -99,6 +101,7 @@ class Service:
         # the scoring life cycle
         self.claim = self.scoring.claim
         self.release = self.scoring.release
+        self.close_scoring = self.scoring.close
         self.pending = self.scoring.pending
         self.score_pending = self.scoring.score_pending
         self.claim_next = self.scoring.claim_next

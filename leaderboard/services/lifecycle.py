@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
+
+from coursebench.execution import SlotPool
 
 from .. import notify
 from ..board import BoardCache
@@ -63,7 +66,7 @@ class ScoringLifecycle:
     def __init__(self, db: Database, clock: Clock, registry: CompetitionRegistry, quotas: Quotas,
                  boards: BoardCache, *, backend: str = "auto", workers: int | None = None,
                  lease: dt.timedelta = dt.timedelta(minutes=30), cluster: Any = None,
-                 trusted: bool = False) -> None:
+                 trusted: bool = False, keep_warm: bool = False) -> None:
         self.db = db
         self.clock = clock
         self.registry = registry
@@ -74,6 +77,27 @@ class ScoringLifecycle:
         self.lease = lease
         self.cluster = cluster
         self.trusted = trusted
+        self.keep_warm = keep_warm
+        self._pool: SlotPool | None = None
+        self._pool_lock = threading.Lock()
+
+    def slot_pool(self) -> SlotPool | None:
+        """The local slots notebook submissions are scored on, kept between submissions
+        (``keep_warm``: a long-lived scoring process), so their sandboxes are booted before
+        the next submission comes (docs/warm.md); None: each scoring starts its own."""
+        if not self.keep_warm or self.cluster is not None:
+            return None
+        with self._pool_lock:
+            if self._pool is None or self._pool.closed:
+                self._pool = SlotPool(self.workers)
+            return self._pool
+
+    def close(self) -> None:
+        """End the kept slots and their booted sandboxes (the scoring process stops)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     # -- the queue ------------------------------------------------------------------------
     def claim(self, submission_id: int) -> bool:
@@ -225,7 +249,7 @@ class ScoringLifecycle:
             path = Path(tmp) / "submission.ipynb"
             path.write_bytes(notebook)
             outcome = evaluate_notebook(ds, path, backend=self.backend, workers=self.workers, progress=progress,
-                                        cluster=self.cluster, trusted=self.trusted)
+                                        cluster=self.cluster, trusted=self.trusted, pool=self.slot_pool())
         runs = [r.to_dict() for r in outcome.runs]
         if not outcome.ok:
             return {"status": "failed", "failure_category": outcome.category, "error": outcome.message,

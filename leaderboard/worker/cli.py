@@ -78,8 +78,10 @@ def worker(
         console.print("[red]error:[/] no course.toml here; give --db and --competitions")
         raise typer.Exit(2)
     try:
+        # keep_warm: the slots and a booted sandbox each stay between submissions, so the
+        # folds of the next notebook submission start warm (docs/warm.md)
         service = Service(url, folder, backend=backend, lease=dt.timedelta(seconds=lease), cluster=cluster,
-                          trusted=trusted_notebooks)
+                          trusted=trusted_notebooks, keep_warm=True)
     except LeaderboardError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
@@ -101,6 +103,8 @@ def worker(
             stop.wait(0.5 if not drain else 0.0)
     finally:
         handed = loop.stop(grace) if stop.is_set() else loop.stop(0)
+        if not handed:  # else runs are still going: the os._exit below ends them with us
+            service.close_scoring()
         service.db.dispose()
     note = f"; handed back {len(handed)}" if handed else ""
     console.print(f"coursebench worker: scored {loop.scored} submission(s){note}")

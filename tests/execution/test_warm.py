@@ -17,7 +17,9 @@ import json
 
 from nbformat.v4 import new_code_cell, new_notebook
 
-from coursebench.execution import Job, JobGroup, Limits, run_many
+from coursebench.execution import Job, JobGroup, Limits, SlotPool, run_many
+
+from ..helpers import leftover_sandbox_processes
 
 LIMITS = Limits(timeout=120, memory="1G", pids=256)
 
@@ -188,3 +190,29 @@ def test_nothing_crosses_between_forked_kernels(bwrap_backend):
 def test_students_share_nothing_and_bad_kernels_cost_only_themselves(bwrap_backend):
     check_students_share_nothing(bwrap_backend)
     check_a_bad_kernel_costs_only_itself(bwrap_backend)
+
+
+def test_a_slot_pool_keeps_a_booted_sandbox_for_the_next_call(bwrap_backend):
+    """A scoring worker scores one submission after another, each a ``run_many`` of its
+    folds, on one :class:`SlotPool`: the next submission's first fold starts in the sandbox
+    the slot booted during the previous one (its kernel forked), with nothing of the
+    previous student's in it; closing the pool ends the booted sandbox."""
+    leaker = job("student-a", *LEAKER[:1], backend=bwrap_backend)
+    seeker = job("student-b", "import os\nprint('FILES=' + repr(sorted(os.listdir('/tmp')) + sorted(os.listdir('.'))"
+                 " + sorted(os.listdir('/dev/shm'))))", FINGERPRINT, backend=bwrap_backend)
+    with SlotPool(1) as pool:
+        [first] = run_many([leaker], pool=pool)
+        assert first.status == "ok", first.summary()
+        assert leftover_sandbox_processes(wait=0), "the slot keeps its next sandbox booted between calls"
+        [second] = run_many([seeker], pool=pool)
+    assert second.status == "ok" and second.warm, second.summary()
+    assert "leaked" not in printed(second, "FILES")
+    fp = json.loads(printed(second, "FP"))
+    assert "LEAKED" not in fp["env"] and "leaked_module" not in fp["modules"]
+    assert leftover_sandbox_processes() == [], "close() ends the booted sandboxes"
+    try:
+        pool.submit(print)
+    except RuntimeError as exc:
+        assert "closed" in str(exc)
+    else:
+        raise AssertionError("a closed pool takes no jobs")

@@ -149,3 +149,30 @@ def test_infrastructure_failure_is_retried_then_refunded(nb_service, monkeypatch
     final = svc.submission(first.id)
     assert final.status == "failed" and final.failure_category == "infrastructure"
     assert not final.counted and svc.quota("demo", who).used == 0
+
+
+def test_a_worker_keeps_its_slots_warm_between_submissions(tmp_path, bwrap_backend_module):
+    """``Service(keep_warm=True)`` (``coursebench worker``): the slots outlive each
+    submission, holding a booted sandbox between them; the next student's folds run in
+    those and find only their own two inputs (GOOD asserts it); closing ends them."""
+    from leaderboard.clock import FrozenClock
+    from tests.helpers import leftover_sandbox_processes
+
+    from .conftest import START
+
+    make_competition(tmp_path / "comps", "demo", folds=2, extra="[notebook]\ntimeout = 120\n")
+    svc = Service(f"sqlite:///{tmp_path / 'lb.db'}", tmp_path / "comps", backend=bwrap_backend_module, workers=2,
+                  clock=FrozenClock(START + dt.timedelta(hours=1)), keep_warm=True)
+    try:
+        svc.prepare("demo")
+        views = []
+        for name in ("first", "second"):
+            who = svc.authenticate(svc.add_participant(name))
+            views.append(svc.submit_notebook("demo", who, notebook(tmp_path / f"{name}.ipynb", GOOD)))
+            assert views[-1].status == "complete", (views[-1].error, views[-1].runs)
+            assert leftover_sandbox_processes(wait=0), "the slots keep their booted sandboxes"
+        assert views[0].cv_folds == views[1].cv_folds and views[0].public_score == views[1].public_score
+    finally:
+        svc.close_scoring()
+        svc.db.dispose()
+    assert leftover_sandbox_processes() == []

@@ -11,7 +11,9 @@ one student's run can reach another's, because no sandbox ever serves two jobs.
 The pool has one booted sandbox per slot of :func:`coursebench.execution.run_many` (it is
 kept per slot thread: bubblewrap's ``--die-with-parent`` ties a sandbox to the thread that
 started it), booted only when more jobs are coming (:func:`want_spares`), for jobs of the
-same backend, limits and pre-imports, CPU only.  :func:`drain` ends every unused one.
+same backend, limits and pre-imports, CPU only.  :func:`drain` ends unused ones.  The slots
+of a :class:`~coursebench.execution.pool.SlotPool` (and Dask worker threads) keep theirs
+between calls.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +46,8 @@ class Spare:
     jobdir: JobDir
     sandbox: Started
     backend: ProcessBackend
+    thread: int = field(default_factory=threading.get_ident)
+    """The slot thread that booted it (``--die-with-parent`` follows that thread)."""
 
 
 def want_spares(when: Callable[[], bool] | None) -> None:
@@ -188,9 +192,10 @@ def _discard(spare: Spare) -> None:
     shutil.rmtree(spare.jobdir.path, ignore_errors=True)
 
 
-def drain() -> None:
-    """End every booted sandbox no job took (the pool is done)."""
+def drain(threads: Collection[int] | None = None) -> None:
+    """End every booted sandbox no job took (the pool is done): all of them, or those
+    the slot threads ``threads`` booted (other pools' slots keep theirs)."""
     with _lock:
-        spares = list(_all)
+        spares = [s for s in _all if threads is None or s.thread in threads]
     for spare in spares:
         _discard(spare)
