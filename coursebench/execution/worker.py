@@ -59,6 +59,10 @@ def _block_slow_imports() -> None:
 
 RESULT_VERSION = 1
 AUTOSAVE_SECONDS = 2.0
+#: how long after a cell's reply its output may still be arriving (nbclient's default, 4 s,
+#: is too short for a cell that prints a flood of lines on a loaded machine; papermill then
+#: stops the notebook); the notebook's own time limit still bounds it
+IOPUB_TIMEOUT = 30.0
 ERROR_TAG = "papermill-error-cell-tag"
 INJECTED_TAG = "injected-parameters"
 #: cells tagged ``coursebench-…`` are the harness's, not the student's (not counted in "cell N")
@@ -1364,20 +1368,35 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
         if guarded and STATE.guard_link is None:
             raise RuntimeError("the kernel with coursebench's test guard could not be started"
                                + ("" if job.get("_guard") else " (guard.py is missing from the job)"))
-        nb = papermill.execute_notebook(
-            input_path,
-            output_path,
-            parameters=parameters,
-            engine_name="coursebench",
-            kernel_name=job.get("kernel_name", "python3"),
-            language="python",
-            cwd=work_dir,
-            progress_bar=False,
-            log_output=False,
-            execution_timeout=job.get("cell_timeout"),
-            start_timeout=job.get("start_timeout", 60),
-            km=km,
-        )
+        for attempt in range(2):
+            try:
+                nb = papermill.execute_notebook(
+                    input_path,
+                    output_path,
+                    parameters=parameters,
+                    engine_name="coursebench",
+                    kernel_name=job.get("kernel_name", "python3"),
+                    language="python",
+                    cwd=work_dir,
+                    progress_bar=False,
+                    log_output=False,
+                    execution_timeout=job.get("cell_timeout"),
+                    start_timeout=job.get("start_timeout", 60),
+                    iopub_timeout=IOPUB_TIMEOUT,
+                    km=km,
+                )
+                break
+            except RuntimeError as exc:
+                # the kernel died before it ever answered (the previous notebook of the
+                # group killed it as it started, say): no cell of this notebook ran, so
+                # it gets another kernel, once
+                if attempt or STATE.cell_index is not None or "before replying to kernel_info" not in str(exc):
+                    raise
+                _kill_kernel(km)
+                km = _start_kernel_early(kernel_name, work_dir, job.get("_guard"))
+                STATE.guard_link = getattr(km, "coursebench_link", None) if guarded else None
+                if guarded and STATE.guard_link is None:
+                    raise
     except BaseException as exc:
         name = type(exc).__name__
         if STATE.timed_out:
@@ -1386,11 +1405,20 @@ def run(job_dir: str, settings: dict | None = None, *, km=None,
                 f"the notebook ran past its time limit of {timeout:g} s"
                 + (f" in cell {STATE.cell_index}" if STATE.cell_index is not None else "")
             )
-        elif name == "CellTimeoutError":
+        elif name == "CellTimeoutError" and "IOPub" in str(exc):
+            # the cell finished, but its output was still arriving long after (a flood of
+            # prints on a loaded machine): papermill gives up on the notebook there
             result["status"] = "timeout"
             result["message"] = (
-                f"cell {STATE.cell_index} ran past the per-cell limit of "
-                f"{job.get('cell_timeout'):g} s"
+                f"cell {STATE.cell_index} finished, but its output was still arriving {IOPUB_TIMEOUT:g} s "
+                "later; print less (only the first part of a long output is kept anyway)"
+            )
+        elif name == "CellTimeoutError":
+            result["status"] = "timeout"
+            limit = job.get("cell_timeout")
+            result["message"] = (
+                f"cell {STATE.cell_index} ran past the per-cell limit"
+                + (f" of {limit:g} s" if isinstance(limit, (int, float)) else "")
             )
         elif name == "DeadKernelError":
             result["status"] = "killed"
