@@ -163,7 +163,7 @@ def run_many(
             sandboxes.want_spares(lambda: not keep.closed)
         else:
             sandboxes.want_spares(lambda: queued[0] > 0 or not exhausted)
-        ran.add(threading.get_ident())
+            ran.add(threading.get_ident())
         members = item.jobs if isinstance(item, JobGroup) else [item]
         devices: list[str] = []
         try:
@@ -183,7 +183,7 @@ def run_many(
 
     lock = threading.Lock()
     queued = [0]  # items submitted that no slot has started yet
-    ran: set[int] = set()  # the slot threads of this call (their booted sandboxes end with it)
+    ran: set[int] = set()  # this call's own slot threads (their booted sandboxes end with it)
     executor: ThreadPoolExecutor | SlotPool = (
         pool if pool is not None else ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coursebench-slot"))
     futures: dict[Future, int] = {}

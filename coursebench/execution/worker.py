@@ -36,8 +36,9 @@ import traceback
 from importlib import metadata
 
 #: jsonschema's format checkers pull in rfc3987_syntax (1.2 s) and rfc3986_validator (its
-#: regexes, ~0.05 s), papermill's iorw pulls in pyarrow (0.1 s); none is needed to execute a notebook.  :func:`_block_slow_imports`
-#: blocks them in the worker process only, never in the template or a kernel.
+#: regexes, ~0.05 s), papermill's iorw pulls in pyarrow (0.1 s); none is needed to execute
+#: a notebook.  :func:`_block_slow_imports` blocks them in the worker process only, never
+#: in the template or a kernel.
 SLOW_IMPORTS = (
     "rfc3987_syntax",
     "rfc3987",
