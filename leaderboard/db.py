@@ -2,13 +2,19 @@
 
 SQLite: write transactions start with ``BEGIN IMMEDIATE`` (one writer at a time, waiting
 up to the busy timeout, never failing on a read→write upgrade); reads stay deferred so
-they run alongside the writer under WAL.  PostgreSQL: READ COMMITTED; the quota update
+they run alongside the writer under WAL.  Within one process the writers also queue on a
+lock of their own before ``BEGIN IMMEDIATE``: SQLite's busy handler waits by sleeping
+(1, 2, 5 … 100 ms, again and again), so forty threads of one web process racing for the
+write lock spend most of a burst asleep while the lock is free; queued on a Python lock
+each starts the moment the one before commits, and only writers of other processes (the
+scoring workers) meet the busy handler.  PostgreSQL: READ COMMITTED; the quota update
 is a single conditional UPDATE, which PostgreSQL re-checks after a concurrent commit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +75,11 @@ class Database:
                 url = "postgresql+psycopg://" + url[len("postgresql://"):]
             self.engine = create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
             self.read_engine = self.engine
+        # SQLite: this process's writers queue here rather than in SQLite's sleeping busy
+        # handler (see the module's docstring); re-entrant, so a nested write() in one thread
+        # behaves as it would without it.  PostgreSQL: row locks, no queue needed.
+        self._writers: contextlib.AbstractContextManager = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext())
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -78,7 +89,7 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
-        with self._write() as session, session.begin():
+        with self._writers, self._write() as session, session.begin():
             yield session
 
     @contextlib.contextmanager

@@ -46,6 +46,9 @@ def worker(
     poll: Annotated[float, typer.Option(min=0.05, help="Seconds between looks at an empty queue.")] = 2.0,
     grace: Annotated[float, typer.Option(min=0, help="On SIGTERM, seconds to finish the submissions being "
                                                      "scored before handing them back.")] = 20.0,
+    nice: Annotated[int, typer.Option(min=0, max=19, help="Lower this process's CPU priority by this much (its "
+                                                          "sandboxes inherit it): on a machine shared with "
+                                                          "serve, answering students comes first; 0 keeps it.")] = 10,
     log_level: Annotated[str, typer.Option(help="Log level (debug, info, warning).")] = "info",
 ) -> None:
     """Score submissions: claim them from the database with leases, score them in the sandbox, store results."""
@@ -61,6 +64,10 @@ def worker(
     from .preflight import WorkerRefused, check_local
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if nice:
+        import os
+
+        os.nice(nice)  # scoring is batch work; the web process answers people (docs/workers.md)
     try:
         sandbox = (check_cluster(cluster, backend, trusted_notebooks) if cluster
                    else check_local(backend, trusted_notebooks))
