@@ -12,9 +12,11 @@ All in one run (ratios; the machine's load is noted):
    down immediately, two nbgrader processes on split gradebooks (target ≤ 0.6×) — and
    vs our own autograde with warm kernels off (``COURSEBENCH_WARM=0``).
 4. A 5-fold notebook submission on 2 slots vs its folds one after another with plain
-   papermill (target ≤ 0.35×): as a ``run_many`` of its own (its first fold in each slot
-   starts cold), and as a scoring worker scores it — on a :class:`SlotPool` kept from the
-   submission before, whose slots booted their next sandboxes while it waited.
+   papermill (target ≤ 0.35×), run as ``leaderboard.kfold`` runs them (one sandbox per
+   slot, its share of the folds one after another with separate files: ``split_separate``):
+   as a ``run_many`` of its own (each slot's first fold starts cold), and as a scoring
+   worker scores it — on a :class:`SlotPool` kept from the submission before, whose slots
+   booted their next sandboxes while it waited.
 5. Memory of one warm idle sandbox (bwrap, worker and template: PSS), and how many fit in
    24 GiB.
 
@@ -178,12 +180,13 @@ def _templates_ready(count: int, timeout: float = 120.0) -> bool:
 def _kfold_rows(work: Path, backend: str) -> list[Row]:
     import papermill
 
-    from coursebench.execution import Job, Limits, SlotPool, run_many
+    from coursebench.execution import Job, Limits, SlotPool, run_many, split_separate
 
     nb = _notebook(work / "folds.ipynb", FOLD)
 
-    def folds() -> list[Job]:
-        return [Job(nb, parameters={"fold": k}, backend=backend, limits=Limits(timeout=300)) for k in range(5)]
+    def folds() -> list:  # as leaderboard.kfold runs them: one sandbox per slot, separate files
+        return split_separate([Job(nb, parameters={"fold": k}, backend=backend, limits=Limits(timeout=300))
+                               for k in range(5)], 2)
 
     started = time.perf_counter()
     results = run_many(folds(), workers=2, progress=False)

@@ -8,7 +8,11 @@ fold never enter the sandbox.  The full run sees all of ``train.csv`` and the pu
 ``output_path`` in the competition's submission format.
 
 The runs go to :func:`coursebench.execution.run_many` together, so folds run
-concurrently.  Only CSV files come back from the sandbox; nothing is unpickled.
+concurrently: as one group per slot (:func:`~coursebench.execution.split_separate`), its
+runs one after another in one sandbox whose template imported the notebook's libraries
+once, each run seeing only its own fold's files (``JobGroup(separate_files=True)``).  On a
+Dask cluster every run is a job of its own.  Only CSV files come back from the sandbox;
+nothing is unpickled.
 
 A prediction file is scored only if it is the one the run produced: the sandbox's worker
 hashes it once nothing of the notebook runs any more (every process it started is
@@ -27,7 +31,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coursebench.execution import ExecutionResult, Job, Limits, ProgressCallback, SlotPool, run_many
+from coursebench.execution import (
+    ExecutionResult,
+    Job,
+    Limits,
+    ProgressCallback,
+    SlotPool,
+    run_many,
+    split_separate,
+)
 
 from .data import Dataset
 from .errors import ScoringError, SubmissionInvalid
@@ -168,7 +180,12 @@ def _run(jobs: list[Job], workers: int | None, progress: ProgressCallback | None
     scheduler, no workers) ends every run as an infrastructure failure — retried later,
     never counted against the student."""
     if cluster is None:
-        return run_many(jobs, workers=workers, progress=progress, pool=pool)
+        # one sandbox per slot, its share of the runs one after another in it, each with only
+        # its own fold's files: the imports are paid once per slot, not once per fold
+        import os
+
+        slots = pool.workers if pool is not None else (workers or os.cpu_count() or 1)
+        return run_many(split_separate(jobs, slots), workers=workers, progress=progress, pool=pool)
     from coursebench.execution.distributed import ClusterError
 
     try:

@@ -16,7 +16,7 @@ from .errors import (
     UnknownBackend,
 )
 from .gpus import GPUSlots, detect_gpus
-from .job import Job, JobGroup
+from .job import Job, JobGroup, split_separate
 from .limits import Limits, format_size, parse_size
 from .pool import SlotPool, run_many
 from .progress import ProgressCallback
@@ -49,4 +49,5 @@ __all__ = [
     "run_job",
     "run_many",
     "run_notebook",
+    "split_separate",
 ]

@@ -93,10 +93,19 @@ class JobGroup:
     order.  The first job's ``limits``, ``backend``, ``kernel_name`` and ``keep`` hold for
     the group; the ``files`` of all jobs are copied in.  On a Dask cluster a group's
     notebooks run as separate jobs.
+
+    ``separate_files=True``: the notebooks share the sandbox, its pre-imported template
+    (docs/warm.md) and nothing else — each sees only its own ``files``, placed in
+    ``files/`` just before it runs (the worker took them out of reach before any kernel
+    started), and after it ``files/`` and the sandbox's scratch (``/tmp``, ``/dev/shm``,
+    ``HOME``) are emptied, its collected files taken out first; no kernel is started
+    ahead for the next one.  The k folds of one notebook submission run so
+    (:func:`split_separate`): same code, same imports, each fold only its own data.
     """
 
     jobs: Sequence[Job]
     name: str | None = None
+    separate_files: bool = False
 
     def __post_init__(self) -> None:
         self.jobs = list(self.jobs)
@@ -132,10 +141,29 @@ class JobDir:
     gpu_devices: list[str] = field(default_factory=list)
     members: list[Any] = field(default_factory=list)
     """For a group: one ``(job, notebook, per-notebook limits)`` per notebook, in order."""
+    separate: bool = False
+    """A group with ``separate_files``: each notebook's collected files come back in its
+    own ``outputs-N/``."""
 
     @property
     def work(self) -> Path:
         return self.path / "files"
+
+    def work_of(self, position: int) -> Path:
+        """Where the ``position``-th notebook of the group left its collected files."""
+        return self.path / f"outputs-{position}" if self.separate else self.work
+
+    def set_scratch(self, dirs: Sequence[str]) -> None:
+        """Name the sandbox's private scratch directories (``/tmp``…) in ``job.json``, for
+        the worker to empty between the notebooks of a ``separate_files`` group.  Only a
+        backend whose scratch is the sandbox's own calls this (never ``subprocess``: its
+        ``/tmp`` is the host's).  Written before the sandbox sees the job directory."""
+        if not self.separate:
+            return
+        path = self.path / "job.json"
+        settings = json.loads(path.read_text())
+        settings["scratch"] = list(dirs)
+        path.write_text(json.dumps(settings))
 
     @property
     def worker(self) -> Path:
@@ -263,13 +291,21 @@ def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
     try:
         work = path / "files"
         work.mkdir()
-        for job in group.jobs:
-            _copy_files(job.files, work)
+        if not group.separate_files:
+            for job in group.jobs:
+                _copy_files(job.files, work)
         entries = []
         for position, (index, job, nb) in enumerate(loaded):
             nbformat.write(nb, str(path / f"input-{position}.ipynb"))
             (path / f"parameters-{position}.json").write_text(json.dumps(dict(job.parameters), default=str))
+            separate = {}
+            if group.separate_files:  # the worker hides them before any kernel starts
+                (path / f"inputs-{position}").mkdir()
+                (path / f"outputs-{position}").mkdir()
+                _copy_files(job.files, path / f"inputs-{position}")
+                separate = {"inputs": f"inputs-{position}", "outputs": f"outputs-{position}"}
             entries.append({
+                **separate,
                 "input": f"input-{position}.ipynb",
                 "parameters": f"parameters-{position}.json",
                 "output": f"executed-{position}.ipynb",
@@ -283,7 +319,7 @@ def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
             })
             members.append((index, job, nb))
         settings = {"kernel_name": first.kernel_name, "id": uuid.uuid4().hex, "notebooks": entries,
-                    "warm": warm_options(first.warm)}
+                    "warm": warm_options(first.warm), "separate": group.separate_files}
         (path / "job.json").write_text(json.dumps(settings))
         shutil.copyfile(GUARD_PATH, path / GUARD_PATH.name)
     except BaseException:
@@ -292,7 +328,26 @@ def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
     dummy = Job(notebook=members[0][2], limits=sandbox, name=group.display_name(),
                 backend=first.backend, kernel_name=first.kernel_name, keep=first.keep, trusted=group.trusted,
                 warm=first.warm)
-    return JobDir(path=path, job=dummy, limits=sandbox, notebook=members[0][2], members=members)
+    return JobDir(path=path, job=dummy, limits=sandbox, notebook=members[0][2], members=members,
+                  separate=group.separate_files)
+
+
+def split_separate(jobs: Sequence[Job], slots: int) -> list[Job | JobGroup]:
+    """``jobs`` (the runs of one submission: same notebook, same imports) as at most
+    ``slots`` groups (:class:`JobGroup` with ``separate_files``), consecutive runs together, so
+    each slot's sandbox pays the imports once for its share; results come back in the
+    order of ``jobs``.  A share of one run stays a plain job."""
+    jobs = list(jobs)
+    slots = max(1, min(slots, len(jobs)))
+    size, extra = divmod(len(jobs), slots)
+    out: list[Job | JobGroup] = []
+    start = 0
+    for slot in range(slots):
+        share = jobs[start:start + size + (slot < extra)]
+        start += len(share)
+        name = f"{share[0].display_name()}-{share[-1].display_name()}"
+        out.append(share[0] if len(share) == 1 else JobGroup(share, name=name, separate_files=True))
+    return out
 
 
 def _copy_files(specs: Sequence[FileSpec], work: Path) -> None:

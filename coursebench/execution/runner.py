@@ -121,11 +121,11 @@ def run_group(
         elapsed = time.monotonic() - started
         spent = sum(float(r.notebook.metadata.get("papermill", {}).get("duration") or 0)
                     for r in ran if r.notebook is not None) or 0.0
-        for (index, job, _nb), result in zip(jobdir.members, ran, strict=True):
+        for position, ((index, job, _nb), result) in enumerate(zip(jobdir.members, ran, strict=True)):
             # Wall time per notebook: its own share of the sandbox's time.
             own = result.notebook.metadata.get("papermill", {}).get("duration") if result.notebook else None
             result.wall_time = elapsed * (float(own) / spent) if own and spent else elapsed / len(ran)
-            deliver(job, jobdir, result)
+            deliver(job, jobdir, result, work=jobdir.work_of(position))
             results[index] = result
         return [r for r in results if r is not None]
     finally:
@@ -351,14 +351,17 @@ def _running_cell(nb: Any) -> int | None:
     return None
 
 
-def deliver(job: Job, jobdir: JobDir, result: ExecutionResult) -> None:
+def deliver(job: Job, jobdir: JobDir, result: ExecutionResult, *, work: Path | None = None) -> None:
     """Hand a finished job's products to where the job asked for them: the executed
     notebook to ``job.output``, the files matching ``job.collect`` (never links, at most
     :data:`ARTIFACT_LIMIT` bytes in all) to ``job.artifacts_dir``.  Records both on
     ``result``.  A local run and a Dask client (after rebuilding the job directory from
-    the worker's answer) deliver the same way."""
+    the worker's answer) deliver the same way.  ``work``: where the collected files are
+    (default ``files/``; a ``separate_files`` group's notebook leaves them in its own
+    ``outputs-N/``)."""
     import nbformat
 
+    work = work if work is not None else jobdir.work
     if job.output is not None and result.notebook is not None:
         out = Path(job.output)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -369,9 +372,11 @@ def deliver(job: Job, jobdir: JobDir, result: ExecutionResult) -> None:
         if target is None:
             return
         target.mkdir(parents=True, exist_ok=True)
+        if work.is_symlink() or not work.is_dir():
+            return  # the sandbox put a link (or nothing) where its files should be
         budget = ARTIFACT_LIMIT
         for pattern in job.collect:
-            for src in sorted(jobdir.work.glob(pattern)):
+            for src in sorted(work.glob(pattern)):
                 if src.is_symlink() or not src.is_file():
                     continue  # never follow a link the sandbox made
                 size = src.stat().st_size
@@ -379,10 +384,10 @@ def deliver(job: Job, jobdir: JobDir, result: ExecutionResult) -> None:
                     result.message += f" (artifact {src.name} skipped: over the size limit)"
                     continue
                 budget -= size
-                dest = target / src.relative_to(jobdir.work)
+                dest = target / src.relative_to(work)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, dest, follow_symlinks=False)
-                result.artifacts[str(src.relative_to(jobdir.work))] = dest
+                result.artifacts[str(src.relative_to(work))] = dest
 
 
 _NOISE = ("Kernel is running over TCP without encryption",)

@@ -1615,6 +1615,175 @@ def _digest(path: str) -> str | None:
         return None
 
 
+# --- a group with separate files (JobGroup(separate_files=True): the folds of a submission)
+#
+# Each notebook's own input files wait in ``inputs-N/``.  Before any kernel starts the
+# worker opens them and unlinks them: from then on only this process (not dumpable, its
+# descriptors out of every kernel's reach) holds them.  Each is copied into ``files/`` just
+# before its notebook runs; after it (everything it started killed), its collected files
+# go to ``outputs-N/`` and ``files/`` and the sandbox's scratch are emptied.
+
+
+def _hide_inputs(job_dir: str, items: list[dict]) -> None:
+    for settings in items:
+        held: list[tuple[str, int]] = []
+        root = os.path.join(job_dir, settings.get("inputs") or "")
+        if settings.get("inputs") and os.path.isdir(root) and not os.path.islink(root):
+            for folder, dirs, names in os.walk(root, topdown=False):
+                for name in names:
+                    path = os.path.join(folder, name)
+                    try:
+                        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                    except OSError:
+                        continue  # not a regular file the host put there
+                    held.append((os.path.relpath(path, root), fd))
+                    os.unlink(path)
+                for name in dirs:
+                    try:
+                        os.rmdir(os.path.join(folder, name))
+                    except OSError:
+                        pass
+            os.rmdir(root)
+        settings["_inputs"] = held
+
+
+def _place_inputs(work_dir: str, held: list[tuple[str, int]]) -> None:
+    for name, fd in held:
+        dest = os.path.join(work_dir, name)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            while os.sendfile(out, fd, None, 1 << 24):
+                pass
+        finally:
+            os.close(out)
+
+
+def _real_dir(path: str) -> None:
+    """``path`` is a directory of ours again (a notebook may have put a link there)."""
+    if os.path.islink(path) or (os.path.exists(path) and not os.path.isdir(path)):
+        os.unlink(path)
+    os.makedirs(path, exist_ok=True)
+
+
+def _empty(path: str) -> None:
+    """Remove everything under ``path`` (never following a link), whatever modes a
+    notebook gave it."""
+    import shutil
+
+    def unlock(folder: str, depth: int = 0) -> None:
+        try:
+            os.chmod(folder, 0o700, follow_symlinks=False)
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if depth < 64 and entry.is_dir(follow_symlinks=False):
+                unlock(entry.path, depth + 1)
+
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                unlock(entry.path)
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _separate_after(job_dir: str, items: list[dict], index: int, scratch: list[str]) -> None:
+    """After the ``index``-th notebook of a separate group, nothing of it running any more:
+    its collected files (hashed already) are taken (opened, unlinked: only this process
+    holds them); every finished notebook's ``outputs-N/`` is written again from what this
+    process holds (a notebook may have changed an earlier one's); everything else in the
+    job directory goes, then ``files/``, the scratch directories, SysV IPC objects, POSIX
+    message queues and the uid's keyrings are emptied."""
+    from pathlib import Path
+
+    settings = items[index]
+    work = os.path.join(job_dir, "files")
+    _real_dir(work)
+    held: list[tuple[str, int]] = []
+    root = Path(work)
+    for pattern in settings.get("collect") or ():
+        for path in sorted(root.glob(pattern)):
+            if path.is_symlink() or not path.is_file():
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            except OSError:
+                continue
+            held.append((str(path.relative_to(root)), fd))
+            os.unlink(path)
+    settings["_outputs"] = held
+    for done in items[:index + 1]:
+        _write_outputs(job_dir, done)
+    keep = {"files", settings["output"], settings["result"], *(s["outputs"] for s in items)}
+    for entry in os.scandir(job_dir):
+        if entry.name in keep:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            _empty(entry.path)
+            try:
+                os.rmdir(entry.path)
+            except OSError:
+                pass
+        else:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+    _empty(work)
+    for folder in scratch:
+        if os.path.isdir(folder) and not os.path.islink(folder):
+            _empty(folder)
+    _clear_ipc()
+
+
+def _clear_ipc() -> None:
+    """Remove what outlives processes inside a sandbox besides files: SysV shared memory,
+    message queues and semaphores (listed in /proc/sysvipc: the sandbox has its own IPC
+    namespace), POSIX message queues (/dev/mqueue, emptied as scratch) and the keys in this
+    uid's user and user-session keyrings."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return
+    for kind, remove in (("shm", lambda i: libc.shmctl(i, 0, None)), ("msg", lambda i: libc.msgctl(i, 0, None)),
+                         ("sem", lambda i: libc.semctl(i, 0, 0))):  # IPC_RMID = 0
+        try:
+            with open(f"/proc/sysvipc/{kind}", encoding="ascii") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                remove(int(fields[1]))
+    keyctl = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+    if keyctl is not None:
+        for ring in (-4, -5):  # KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING
+            libc.syscall(keyctl, 7, ring)  # KEYCTL_CLEAR
+
+
+def _write_outputs(job_dir: str, settings: dict) -> None:
+    outputs = os.path.join(job_dir, settings["outputs"])
+    _real_dir(outputs)
+    _empty(outputs)
+    try:
+        _place_inputs(outputs, settings.get("_outputs") or [])
+    except OSError:
+        pass
+
+
 def _own_files(job_dir: str, items: list[dict]) -> dict[str, str | None]:
     """The job directory's files that are the worker's (not the notebook's): their
     contents now, to notice a notebook rewriting them."""
@@ -1670,26 +1839,46 @@ def main(argv: list[str]) -> int:
     if TEMPLATE is not None and (not wanted or list(warm.get("preimport") or []) != TEMPLATE.preimport):
         TEMPLATE.stop()  # booted for another configuration
         TEMPLATE = None
-    elif TEMPLATE is None and wanted and warm.get("in_groups") and len(job.get("notebooks") or ()) > 2:
+    elif TEMPLATE is None and wanted and (
+            (job.get("separate") and len(job.get("notebooks") or ()) > 1)
+            or (warm.get("in_groups") and len(job.get("notebooks") or ()) > 2)):
         # a group in a container started for it (Docker boots none ahead): the template
         # imports while the first notebooks run in kernels started cold (they do not wait
-        # for it); the later ones are forked from it.  Elsewhere a sandbox started for its
-        # job starts its kernels cold, as before: only a booted one has a template ready.
-        TEMPLATE = Template([str(m) for m in warm.get("preimport") or []], wait=False)
+        # for it); the later ones are forked from it.  The runs of a separate group (the
+        # folds of one submission: the same notebook) all wait for it instead: its one
+        # import is all the group pays.  Elsewhere a sandbox started for its job starts its
+        # kernels cold, as before: only a booted one has a template ready.
+        TEMPLATE = Template([str(m) for m in warm.get("preimport") or []], wait=bool(job.get("separate")))
         try:
             TEMPLATE.start()
         except OSError:
             TEMPLATE = None
     _block_slow_imports()
     items = load_inputs(job_dir, notebooks_of(job))
-    own = _own_files(job_dir, items)
+    separate = bool(job.get("separate"))
+    scratch = [str(d) for d in job.get("scratch") or ()]
+    if separate:  # each notebook's own files, out of every kernel's reach until its turn; the
+        _hide_inputs(job_dir, items)  # worker's own (read above) go, nothing to carry a message
+        for name in ("job.json", GUARD_SOURCE, *(entry[k] for entry in items for k in ("input", "parameters"))):
+            try:
+                os.unlink(os.path.join(job_dir, name))
+            except OSError:
+                pass
+    own = _own_files(job_dir, items) if not separate else {}
     spare = None
     for index, settings in enumerate(items):
-        following = items[index + 1] if index + 1 < len(items) else None
+        # separate files: no kernel of the next notebook may be alive while this one runs
+        following = items[index + 1] if index + 1 < len(items) and not separate else None
+        if separate:
+            _real_dir(os.path.join(job_dir, "files"))
+            _empty(os.path.join(job_dir, settings["outputs"]))  # nothing planted for it
+            _place_inputs(os.path.join(job_dir, "files"), settings["_inputs"])
         result, nb, spare = run(job_dir, settings, km=spare, next_settings=following)
         _kill_children()  # the kernel and its leftovers: nothing may outlive a notebook
         if nb is not None and settings.get("collect"):
             nb.metadata[META]["artifacts"] = collected_hashes(os.path.join(job_dir, "files"), settings["collect"])
+        if separate:
+            _separate_after(job_dir, items, index, scratch)
         changed = sorted(name for name, digest in own.items() if _digest(os.path.join(job_dir, name)) != digest)
         if nb is not None and changed and isinstance(nb.metadata[META].get("review"), list):
             nb.metadata[META]["review"].append(
@@ -1704,6 +1893,15 @@ def main(argv: list[str]) -> int:
         while view:
             written = os.write(channel, view)
             view = view[written:]
+        if separate:  # answered: what it printed is not left for the notebooks after it
+            for name in (settings["output"], settings["result"]):
+                try:
+                    os.unlink(os.path.join(job_dir, name))
+                except OSError:
+                    pass
+    if separate:  # nothing of any notebook runs now: each one's outputs as it left them
+        for settings in items:
+            _write_outputs(job_dir, settings)
     os.close(channel)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -82,6 +82,7 @@ class BwrapBackend(ProcessBackend):
         this slot's next sandbox boots while this one runs."""
         from . import warm as sandboxes
 
+        job.set_scratch(("/tmp", "/dev/shm", "/dev/mqueue"))  # the sandbox's own (HOME is /tmp)
         sandboxes.fit_preimport(job)
         key = sandboxes.key_of(self.name, job)
         try:
@@ -126,7 +127,8 @@ class BwrapBackend(ProcessBackend):
         tmp_size = ["--size", str(job.limits.disk)] if job.limits.disk else []
         args += ["--perms", "1777", *tmp_size, "--tmpfs", "/tmp"]
         args += ["--perms", "1777", *tmp_size, "--tmpfs", "/dev/shm"]
-        made.update({"/proc", "/dev", "/tmp", "/dev/shm"})
+        args += ["--mqueue", "/dev/mqueue"]  # the sandbox's POSIX message queues, where its worker sees them
+        made.update({"/proc", "/dev", "/tmp", "/dev/shm", "/dev/mqueue"})
         for etc in ETC_FILES:
             if os.path.exists(etc):
                 args += _parents(etc, made) + ["--ro-bind", etc, etc]

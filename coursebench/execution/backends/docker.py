@@ -344,6 +344,7 @@ class DockerBackend(Backend):
         if stale:
             return Outcome(None, None, infrastructure_error=stale)
         _warm_groups(job)
+        job.set_scratch(("/tmp", CONTAINER_HOME, "/dev/shm", "/dev/mqueue"))  # the container's own
         if os.geteuid() == 0:
             if job.sandbox_uid is None:
                 job.sandbox_uid = pick_sandbox_uid()

@@ -111,7 +111,14 @@ def key_of(backend: str, job: JobDir) -> tuple | None:
         return None
     if not warm.get("enabled") or job.gpu_devices:
         return None
-    return (backend, repr(job.limits), tuple(warm.get("preimport") or ()))
+    # what a sandbox is booted with: its cgroup (memory, cpus, pids) and tmpfs (disk); the
+    # timeout is the host's from the job's start, the output limits the worker's (job.json)
+    # and the answer's reader takes the job's limit (take()) -- a group of 3 folds and one
+    # of 2 fit the same booted sandbox
+    import dataclasses
+
+    booted = dataclasses.replace(job.limits, timeout=1.0, cell_timeout=None, output=None)
+    return (backend, repr(booted), tuple(warm.get("preimport") or ()))
 
 
 def take(key: tuple | None, job: JobDir) -> Started | None:
@@ -144,6 +151,7 @@ def take(key: tuple | None, job: JobDir) -> Started | None:
             from .process import chown_tree
 
             chown_tree(into, job.sandbox_uid)
+        spare.sandbox.out.keep_head = spare.backend.payload_limit(job)  # nothing is read before "go"
         stdin = spare.sandbox.proc.stdin
         assert stdin is not None
         stdin.write(b"go\n")
