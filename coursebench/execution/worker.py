@@ -828,6 +828,10 @@ WARM_PROVISIONER = "coursebench-warm"
 WARM_BASE = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython",
              "jupyter_client.session", "zmq", "tornado.ioloop", "ipykernel.debugger", "IPython.core.completer",
              "sqlite3", "psutil", "pdb", "cProfile")
+#: what both the worker (papermill, nbclient, jupyter_client's manager) and a kernel import:
+#: a booted worker imports these before it forks the template (Template.fork_here)
+WARM_SHARED = ("asyncio", "ssl", "email.message", "http.client", "zmq", "zmq.asyncio", "tornado.ioloop",
+               "traitlets", "jupyter_core.paths", "jupyter_client.session", "dateutil.parser")
 WARM_READY_WAIT = 120.0
 WARM_FORK_WAIT = 10.0
 KERNEL_COMM = b"cb-kernel"
@@ -853,8 +857,6 @@ def _set_comm(name: bytes) -> None:
 
 def template_main(fd: int, preimport: list[str]) -> int:
     """The template process: import, then fork kernels on request until the worker hangs up."""
-    import gc
-    import importlib
     import signal
     import socket
 
@@ -862,6 +864,15 @@ def template_main(fd: int, preimport: list[str]) -> int:
     sock = socket.socket(fileno=fd)
     _set_comm(b"cb-importing")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the watchdog's SIGINT is for kernels
+    return _template_serve(sock, _template_imports(preimport))
+
+
+def _template_imports(preimport: list[str]) -> dict[str, str]:
+    """What a template imports (in the template, or in a booted worker before it forks
+    the template): the kernel, the course's libraries, matplotlib's font list.  Returns the
+    modules that failed, with why."""
+    import importlib
+
     # debugpy (ipykernel.debugger) warns about frozen modules unless told not to check; a
     # kernel's own spec would pass -Xfrozen_modules=off (each kernel gets its own env)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
@@ -878,6 +889,13 @@ def template_main(fd: int, preimport: list[str]) -> int:
             font_manager.findfont("DejaVu Sans")
         except Exception:
             pass
+    return failed
+
+
+def _template_serve(sock, failed: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
+    import gc
+    import socket
+
     gc.collect()
     gc.freeze()  # what is imported stays in the permanent generation: fewer copied pages per fork
     _prctl(4, 0)  # PR_SET_DUMPABLE: no kernel may ptrace this process or read its memory
@@ -1054,6 +1072,51 @@ class Template:
     def pid(self) -> int | None:
         return None if self.proc is None else self.proc.pid
 
+    def fork_here(self) -> None:
+        """A booted sandbox, before its job exists: import what the worker and a kernel
+        both use (:data:`WARM_SHARED`) in this process, then fork the template from it --
+        one interpreter's start and those imports paid once instead of twice; then the
+        template imports the kernel and the course's libraries while this process imports
+        papermill, side by side.  Nothing of any job is in this process yet; the child
+        closes every descriptor but its socket and the standard three.  A template that
+        has to be replaced later is started fresh (:meth:`start`)."""
+        import importlib
+        import signal
+        import socket
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        for name in WARM_SHARED:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                pass  # the template and the worker each import what they need themselves
+        pid = os.fork()
+        if pid == 0:  # the template
+            code = 1
+            try:
+                ours.close()
+                null = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(null, 0)
+                for f in _open_fds():
+                    if f > 2 and f != theirs.fileno():
+                        try:
+                            os.close(f)
+                        except OSError:
+                            pass
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the watchdog's SIGINT is for kernels
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd())]
+                _set_comm(b"cb-importing")
+                code = _template_serve(theirs, _template_imports(self.preimport))
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.proc = ForkedKernel(pid)  # Popen's face, as for a forked kernel: also our child
+        self.sock, self.info = ours, None
+        self.restarts += 1
+
     def start(self) -> None:
         import socket
         import subprocess
@@ -1143,7 +1206,8 @@ TEMPLATE: Template | None = None
 
 
 class ForkedKernel:
-    """``subprocess.Popen``'s face for a kernel the template forked (the worker's child)."""
+    """``subprocess.Popen``'s face for a kernel the template forked (the worker's child), and
+    for a template the worker forked (:meth:`Template.fork_here`)."""
 
     stdin = stdout = stderr = None
 
@@ -1823,11 +1887,11 @@ def main(argv: list[str]) -> int:
     channel = os.dup(1)  # non-inheritable (PEP 446): the kernel never gets it
     os.dup2(2, 1)
     if booted:
-        # A warm sandbox, booted before its job exists: the template imports, this process
-        # imports what it runs notebooks with, then waits for the host's "go" on stdin
-        # (the job directory is complete by then).
+        # A warm sandbox, booted before its job exists: this process imports the template's
+        # modules and forks the template, imports what it runs notebooks with, then waits
+        # for the host's "go" on stdin (the job directory is complete by then).
         TEMPLATE = Template([str(m) for m in json.loads(argv[3])])
-        TEMPLATE.start()
+        TEMPLATE.fork_here()
         _block_slow_imports()
         _preload()
         if sys.stdin.buffer.readline().strip() != b"go":

@@ -21,6 +21,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from coursebench.execution import Job, JobGroup, Limits, run_many, split_separate
 
+from .test_warm import printed
+
 LIMITS = Limits(timeout=120, memory="1G", pids=256)
 
 PROBE = r'''
@@ -88,14 +90,6 @@ def _jobs(tmp: Path, backend: str, tag: str) -> list[Job]:
     return jobs
 
 
-def _printed(result, key: str) -> str:
-    text = "".join(out.get("text", "") for cell in result.notebook.cells for out in cell.get("outputs", [])
-                   if out.get("output_type") == "stream")
-    lines = [line for line in text.splitlines() if line.startswith(key + "=")]
-    assert lines, (result.summary(), text[-2000:], result.log_tail[-2000:])
-    return lines[-1].split("=", 1)[1]
-
-
 def check_separate(tmp: Path, backend: str) -> None:
     """Two submissions' folds, one group each, on one slot: the first group's sandbox is
     started for it (its runs wait for its template: none starts cold), the second's was
@@ -105,13 +99,13 @@ def check_separate(tmp: Path, backend: str) -> None:
     assert [r.status for r in results] == ["ok"] * 6, [r.summary() for r in results]
     assert all(r.warm for r in results), "every run of a separate group is forked from its sandbox's template"
     for k, result in enumerate(results[3:]):
-        assert _printed(result, "DATA") == f"secret-b-{k}"
-        assert json.loads(_printed(result, "FOUND")) == [], f"fold {k} found another's data"
-        seen = json.loads(_printed(result, "SEEN"))
+        assert printed(result, "DATA") == f"secret-b-{k}"
+        assert json.loads(printed(result, "FOUND")) == [], f"fold {k} found another's data"
+        seen = json.loads(printed(result, "SEEN"))
         everything = [name for names in seen.values() for name in names]
         assert not [n for n in everything if "leak" in n], (k, seen)
         assert sorted(seen["."]) == ["data.txt"], seen["."]  # nothing of the fold before
-        assert not any(json.loads(_printed(result, "IPC")).values()), _printed(result, "IPC")
+        assert not any(json.loads(printed(result, "IPC")).values()), printed(result, "IPC")
         assert not [n for n in seen[".."] if n.startswith("inputs-")], seen[".."]
         assert (tmp / "out" / f"b{k}" / "out.txt").read_text() == f"out-{k}"
     for k in range(3):
