@@ -119,13 +119,19 @@ def _human(n: int) -> str:
 
 
 def package_versions() -> dict[str, str]:
-    versions = {"python": sys.version.split()[0]}
+    return dict(_package_versions())
+
+
+@functools.cache
+def _package_versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once per sandbox (its runtime is read-only): ~15-25 ms of metadata parsing."""
+    versions = [("python", sys.version.split()[0])]
     for name in VERSION_PACKAGES:
         try:
-            versions[name] = metadata.version(name)
+            versions.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
             continue
-    return versions
+    return tuple(versions)
 
 
 class _State:
@@ -824,14 +830,18 @@ WARM_PROVISIONER = "coursebench-warm"
 #: what the template always imports: the kernel itself (the course's libraries come on top),
 #: and what IPKernelApp.initialize() imports lazily in every kernel -- the debugger
 #: (debugpy, ~0.11 s), the history database, psutil, pdb: a forked kernel's start-up
-#: drops from ~0.20 s to ~0.07 s of CPU (none of them starts a thread)
+#: drops from ~0.20 s to ~0.07 s of CPU (none of them starts a thread) -- and what a kernel
+#: imports on its first execute request or traceback (tornado's asyncio loop, IPython's
+#: object inspector and debugger, stack_data: ~18 ms)
 WARM_BASE = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "IPython",
              "jupyter_client.session", "zmq", "tornado.ioloop", "ipykernel.debugger", "IPython.core.completer",
-             "sqlite3", "psutil", "pdb", "cProfile")
+             "sqlite3", "psutil", "pdb", "cProfile", "tornado.platform.asyncio", "IPython.core.oinspect",
+             "IPython.core.debugger", "IPython.core.completerlib", "stack_data")
 #: what both the worker (papermill, nbclient, jupyter_client's manager) and a kernel import:
 #: a booted worker imports these before it forks the template (Template.fork_here)
 WARM_SHARED = ("asyncio", "ssl", "email.message", "http.client", "zmq", "zmq.asyncio", "tornado.ioloop",
-               "traitlets", "jupyter_core.paths", "jupyter_client.session", "dateutil.parser")
+               "traitlets", "jupyter_core.paths", "jupyter_client.session", "dateutil.parser", "psutil",
+               "jupyter_client.localinterfaces")
 WARM_READY_WAIT = 120.0
 WARM_FORK_WAIT = 10.0
 KERNEL_COMM = b"cb-kernel"
@@ -882,6 +892,7 @@ def _template_imports(preimport: list[str]) -> dict[str, str]:
             importlib.import_module(name)
         except BaseException as exc:  # a library missing from this image: the kernel imports it itself
             failed[name] = f"{type(exc).__name__}: {exc}"[:200]
+    _load_local_ips()
     if "matplotlib" in sys.modules:
         try:  # the font list is built once here, not in every kernel
             from matplotlib import font_manager
@@ -889,7 +900,26 @@ def _template_imports(preimport: list[str]) -> dict[str, str]:
             font_manager.findfont("DejaVu Sans")
         except Exception:
             pass
+    try:  # every traceback IPython formats asks inspect which module a frame is in; the
+        import inspect  # first maps the file of every loaded module (~35 ms): here, once
+
+        inspect.getmodule(sys._getframe())
+    except Exception:
+        pass
     return failed
+
+
+def _load_local_ips() -> None:
+    """jupyter_client lists this machine's addresses (with psutil) once per process, the
+    first time a kernel's connection is set up -- in the worker (the provisioner checks
+    that the kernel's ip is local) and again in every kernel.  Listed once before the
+    fork, the lists (module globals) are inherited: the sandbox has loopback only."""
+    try:
+        from jupyter_client.localinterfaces import localhost
+
+        localhost()
+    except Exception:
+        pass
 
 
 def _template_serve(sock, failed: dict[str, str]) -> int:  # type: ignore[no-untyped-def]
@@ -1090,6 +1120,7 @@ class Template:
                 importlib.import_module(name)
             except Exception:
                 pass  # the template and the worker each import what they need themselves
+        _load_local_ips()
         pid = os.fork()
         if pid == 0:  # the template
             code = 1
@@ -1298,6 +1329,7 @@ def _preload() -> None:
         _spec_manager_class()
         _warm_provisioner()
         _make_engine()
+        _package_versions()
     except Exception:
         pass
 

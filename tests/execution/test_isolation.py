@@ -176,3 +176,25 @@ def test_memory_watcher_without_cgroups(process_backend, tmp_path, monkeypatch):
     assert "memory limit" in result.message
     assert result.peak_memory and result.peak_memory >= 250 * 2**20
     assert "start" in result.notebook.cells[0].outputs[0].text
+
+
+def test_bwrap_runs_the_worker_compiled_once(bwrap_backend, tmp_path):
+    """The sandbox runs worker.py compiled by the host (kept in the job root, writable by
+    the host's user only); a compiled file anyone else could have written is not trusted."""
+    import stat
+
+    from coursebench.execution.backends.bwrap import compiled_worker
+    from coursebench.execution.job import WORKER_PATH
+
+    code = compiled_worker(WORKER_PATH)
+    assert code is not None and code.read_bytes()[16:]  # a real .pyc: header + code
+    assert code == compiled_worker(WORKER_PATH)
+    os.chmod(code, 0o666)  # as if another user could have rewritten it: compiled again
+    again = compiled_worker(WORKER_PATH)
+    assert again == code and not stat.S_IMODE(os.stat(again).st_mode) & 0o022
+
+    nb = v4.new_notebook()
+    nb.cells = [v4.new_code_cell("import os, sys; print(sorted(os.listdir('/opt/coursebench')))")]
+    result = run_notebook(nb, limits=Limits(timeout=60), backend=bwrap_backend)
+    assert result.status == "ok", result.summary() + result.log_tail
+    assert result.notebook.cells[0].outputs[0].text.strip() == "['worker.py', 'worker.pyc']"
