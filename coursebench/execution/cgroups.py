@@ -46,7 +46,42 @@ def cgroup_support() -> tuple[bool, str]:
     except OSError as exc:
         return False, f"cannot create cgroups under {ROOT} ({exc.strerror})"
     group.destroy()
+    reap_stale()
     return True, f"cgroup v{version}"
+
+
+#: a job cgroup left empty this long is one whose host process was killed before it could
+#: remove it (a live job's cgroup holds its processes; the kernel refuses to remove one that does)
+STALE_AFTER = 3600.0
+
+
+def reap_stale(older_than: float = STALE_AFTER) -> list[str]:
+    """Remove the job cgroups that hosts killed mid-job left behind: empty (no process
+    in them) and made more than ``older_than`` seconds ago.  Returns their names."""
+    version = _version()
+    if version is None:
+        return []
+    parents = [ROOT / c / PARENT for c in V1_CONTROLLERS] if version == 1 else [ROOT / PARENT]
+    now = time.time()
+    removed: list[str] = []
+    for parent in parents:
+        try:
+            entries = list(os.scandir(parent))
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.name.startswith(("job-", "probe-")) or not entry.is_dir(follow_symlinks=False):
+                continue
+            try:
+                if now - entry.stat(follow_symlinks=False).st_mtime < older_than:
+                    continue
+                if _read(Path(entry.path) / "cgroup.procs").strip():
+                    continue
+                os.rmdir(entry.path)
+            except OSError:
+                continue  # in use, or gone already
+            removed.append(entry.name)
+    return sorted(set(removed))
 
 
 _SUPPORT: tuple[bool, str] | None = None

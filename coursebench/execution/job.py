@@ -13,7 +13,8 @@ The job directory is all a sandbox sees of the host (besides a read-only runtime
 
 A :class:`JobGroup` directory holds ``input-N.ipynb``, ``parameters-N.json``,
 ``executed-N.ipynb`` and ``result-N.json`` for each of its notebooks, and lists them in
-``job.json`` under ``"notebooks"``.
+``job.json`` under ``"notebooks"`` (with separate files, ``inputs-N/`` and ``outputs-N/``
+too, and no ``result-N.json``).
 
 The host never trusts what is on disk afterwards: the worker's answer arrives over a
 private channel (see ``worker.py``) and is validated before use.

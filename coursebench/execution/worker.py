@@ -1638,20 +1638,25 @@ def load_inputs(job_dir: str, items: list[dict]) -> list[dict]:
 def collected_hashes(work_dir: str, patterns: list[str]) -> dict[str, str]:
     """SHA-256 of the files the job collects, as they are once nothing of the notebook
     runs any more: the host takes only files with these contents."""
+    out: dict[str, str] = {}
+    for name, path in _collected(work_dir, patterns):
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        out[name] = digest.hexdigest()
+    return out
+
+
+def _collected(work_dir: str, patterns: list[str]):  # type: ignore[no-untyped-def]
+    """(name relative to ``work_dir``, path) of each regular file (not a link) the patterns match."""
     from pathlib import Path
 
-    out: dict[str, str] = {}
     root = Path(work_dir)
     for pattern in patterns:
         for path in sorted(root.glob(pattern)):
-            if path.is_symlink() or not path.is_file():
-                continue
-            digest = hashlib.sha256()
-            with open(path, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            out[str(path.relative_to(root))] = digest.hexdigest()
-    return out
+            if not path.is_symlink() and path.is_file():
+                yield str(path.relative_to(root)), path
 
 
 def _kill_kernel(km) -> None:
@@ -1720,6 +1725,17 @@ def _digest(path: str) -> str | None:
 # go to ``outputs-N/`` and ``files/`` and the sandbox's scratch are emptied.
 
 
+def _take(path: str) -> int | None:
+    """Open a file (never through a link) and unlink it: from then on only this process
+    holds it.  None if it cannot be opened."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    os.unlink(path)
+    return fd
+
+
 def _hide_inputs(job_dir: str, items: list[dict]) -> None:
     for settings in items:
         held: list[tuple[str, int]] = []
@@ -1728,12 +1744,9 @@ def _hide_inputs(job_dir: str, items: list[dict]) -> None:
             for folder, dirs, names in os.walk(root, topdown=False):
                 for name in names:
                     path = os.path.join(folder, name)
-                    try:
-                        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-                    except OSError:
-                        continue  # not a regular file the host put there
-                    held.append((os.path.relpath(path, root), fd))
-                    os.unlink(path)
+                    fd = _take(path)
+                    if fd is not None:  # else not a regular file the host put there
+                        held.append((os.path.relpath(path, root), fd))
                 for name in dirs:
                     try:
                         os.rmdir(os.path.join(folder, name))
@@ -1743,7 +1756,8 @@ def _hide_inputs(job_dir: str, items: list[dict]) -> None:
         settings["_inputs"] = held
 
 
-def _place_inputs(work_dir: str, held: list[tuple[str, int]]) -> None:
+def _write_held(work_dir: str, held: list[tuple[str, int]]) -> None:
+    """Write the files this process holds (name, descriptor) under ``work_dir``."""
     for name, fd in held:
         dest = os.path.join(work_dir, name)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -1763,9 +1777,9 @@ def _real_dir(path: str) -> None:
     os.makedirs(path, exist_ok=True)
 
 
-def _empty(path: str) -> None:
-    """Remove everything under ``path`` (never following a link), whatever modes a
-    notebook gave it."""
+def _empty(path: str, keep: set[str] | frozenset[str] = frozenset()) -> None:
+    """Remove everything under ``path`` but the entries named in ``keep`` (never following
+    a link), whatever modes a notebook gave it."""
     import shutil
 
     def unlock(folder: str, depth: int = 0) -> None:
@@ -1783,6 +1797,8 @@ def _empty(path: str) -> None:
     except OSError:
         return
     for entry in entries:
+        if entry.name in keep:
+            continue
         try:
             if entry.is_dir(follow_symlinks=False):
                 unlock(entry.path)
@@ -1800,41 +1816,18 @@ def _separate_after(job_dir: str, items: list[dict], index: int, scratch: list[s
     process holds (a notebook may have changed an earlier one's); everything else in the
     job directory goes, then ``files/``, the scratch directories, SysV IPC objects, POSIX
     message queues and the uid's keyrings are emptied."""
-    from pathlib import Path
-
     settings = items[index]
     work = os.path.join(job_dir, "files")
     _real_dir(work)
     held: list[tuple[str, int]] = []
-    root = Path(work)
-    for pattern in settings.get("collect") or ():
-        for path in sorted(root.glob(pattern)):
-            if path.is_symlink() or not path.is_file():
-                continue
-            try:
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            except OSError:
-                continue
-            held.append((str(path.relative_to(root)), fd))
-            os.unlink(path)
+    for name, path in _collected(work, settings.get("collect") or ()):
+        fd = _take(str(path))
+        if fd is not None:
+            held.append((name, fd))
     settings["_outputs"] = held
     for done in items[:index + 1]:
         _write_outputs(job_dir, done)
-    keep = {"files", settings["output"], settings["result"], *(s["outputs"] for s in items)}
-    for entry in os.scandir(job_dir):
-        if entry.name in keep:
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            _empty(entry.path)
-            try:
-                os.rmdir(entry.path)
-            except OSError:
-                pass
-        else:
-            try:
-                os.unlink(entry.path)
-            except OSError:
-                pass
+    _empty(job_dir, keep={"files", settings["output"], *(s["outputs"] for s in items)})
     _empty(work)
     for folder in scratch:
         if os.path.isdir(folder) and not os.path.islink(folder):
@@ -1875,7 +1868,7 @@ def _write_outputs(job_dir: str, settings: dict) -> None:
     _real_dir(outputs)
     _empty(outputs)
     try:
-        _place_inputs(outputs, settings.get("_outputs") or [])
+        _write_held(outputs, settings.get("_outputs") or [])
     except OSError:
         pass
 
@@ -1968,7 +1961,7 @@ def main(argv: list[str]) -> int:
         if separate:
             _real_dir(os.path.join(job_dir, "files"))
             _empty(os.path.join(job_dir, settings["outputs"]))  # nothing planted for it
-            _place_inputs(os.path.join(job_dir, "files"), settings["_inputs"])
+            _write_held(os.path.join(job_dir, "files"), settings["_inputs"])
         result, nb, spare = run(job_dir, settings, km=spare, next_settings=following)
         _kill_children()  # the kernel and its leftovers: nothing may outlive a notebook
         if nb is not None and settings.get("collect"):
@@ -1982,19 +1975,19 @@ def main(argv: list[str]) -> int:
                 "while the notebook ran (they were read before it started, so nothing changed)")
         own.update({name: _digest(os.path.join(job_dir, name)) for name in changed})
         notebook = json.loads(json.dumps(nb)) if nb is not None else None
-        _write_for_people(os.path.join(job_dir, settings["result"]), result)
-        own[settings["result"]] = _digest(os.path.join(job_dir, settings["result"]))
+        if not separate:  # a separate group's notebooks leave nothing for the next one to read
+            _write_for_people(os.path.join(job_dir, settings["result"]), result)
+            own[settings["result"]] = _digest(os.path.join(job_dir, settings["result"]))
         payload = json.dumps({"index": index, "result": result, "notebook": notebook}).encode("utf-8")
         view = memoryview(payload + b"\n")
         while view:
             written = os.write(channel, view)
             view = view[written:]
-        if separate:  # answered: what it printed is not left for the notebooks after it
-            for name in (settings["output"], settings["result"]):
-                try:
-                    os.unlink(os.path.join(job_dir, name))
-                except OSError:
-                    pass
+        if separate:  # answered: its executed notebook is not left for the notebooks after it
+            try:
+                os.unlink(os.path.join(job_dir, settings["output"]))
+            except OSError:
+                pass
     if separate:  # nothing of any notebook runs now: each one's outputs as it left them
         for settings in items:
             _write_outputs(job_dir, settings)

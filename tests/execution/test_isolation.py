@@ -198,3 +198,38 @@ def test_bwrap_runs_the_worker_compiled_once(bwrap_backend, tmp_path):
     result = run_notebook(nb, limits=Limits(timeout=60), backend=bwrap_backend)
     assert result.status == "ok", result.summary() + result.log_tail
     assert result.notebook.cells[0].outputs[0].text.strip() == "['worker.py', 'worker.pyc']"
+
+
+def test_job_cgroups_of_killed_hosts_are_reaped(tmp_path):
+    """A host killed mid-job leaves its job cgroup behind; the next process that checks
+    cgroup support removes the empty ones older than an hour, never one with a process
+    in it, never a recent one (a job being set up)."""
+    import subprocess
+    import time
+
+    from coursebench.execution import cgroups
+
+    usable, why = cgroups.cgroup_support()
+    if not usable:
+        pytest.skip(f"no cgroups here: {why}")
+    old = time.time() - 2 * cgroups.STALE_AFTER
+    stale = cgroups.JobCgroup.create(Limits(), name="job-reaptest-stale")
+    busy = cgroups.JobCgroup.create(Limits(), name="job-reaptest-busy")
+    fresh = cgroups.JobCgroup.create(Limits(), name="job-reaptest-fresh")
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        for path in busy.procs_files:
+            path.write_text(str(sleeper.pid))
+        for group in (stale, busy):
+            for directory in group.dirs:
+                os.utime(directory, (old, old))
+        removed = cgroups.reap_stale()
+        assert "job-reaptest-stale" in removed
+        assert not any(d.exists() for d in stale.dirs)
+        assert "job-reaptest-busy" not in removed and all(d.exists() for d in busy.dirs)
+        assert "job-reaptest-fresh" not in removed and all(d.exists() for d in fresh.dirs)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        for group in (stale, busy, fresh):
+            group.destroy()
