@@ -25,15 +25,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from ..settings import get_settings
 from .errors import NotebookInputError
+from .jobdirs import new_job_dir, remove_job_dir
 from .limits import Limits
 from .warm import options as warm_options
 
@@ -171,15 +170,7 @@ class JobDir:
         return WORKER_PATH
 
     def cleanup(self) -> None:
-        if not self.job.keep:
-            shutil.rmtree(self.path, ignore_errors=True)
-
-
-def job_root() -> Path:
-    root = get_settings().job_root / "coursebench-jobs"
-    root.mkdir(parents=True, exist_ok=True)
-    os.chmod(root, 0o711)  # others may traverse to their own job dir, not list them
-    return root
+        remove_job_dir(self.path, keep=self.job.keep)
 
 
 def load_notebook(notebook: NotebookLike) -> Any:
@@ -237,7 +228,7 @@ def prepare(job: Job, limits: Limits | None = None) -> JobDir:
 
     limits = limits or job.limits
     nb = load_notebook(job.notebook)
-    path = Path(tempfile.mkdtemp(prefix=f"{_safe(job.display_name())}-", dir=job_root()))
+    path = new_job_dir(f"{_safe(job.display_name())}-")
     try:
         work = path / "files"
         work.mkdir()
@@ -257,7 +248,7 @@ def prepare(job: Job, limits: Limits | None = None) -> JobDir:
         (path / "job.json").write_text(json.dumps(settings))
         shutil.copyfile(GUARD_PATH, path / GUARD_PATH.name)
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        remove_job_dir(path)
         raise
     return JobDir(path=path, job=job, limits=limits, notebook=nb)
 
@@ -288,7 +279,7 @@ def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
         timeout=sum(job.limits.timeout for _, job, _ in loaded),
         output=(sum(job.limits.output or 0 for _, job, _ in loaded) or limits.output),
     )
-    path = Path(tempfile.mkdtemp(prefix=f"{_safe(group.display_name())}-", dir=job_root()))
+    path = new_job_dir(f"{_safe(group.display_name())}-")
     try:
         work = path / "files"
         work.mkdir()
@@ -324,7 +315,7 @@ def prepare_group(group: JobGroup, invalid: Mapping[int, str]) -> JobDir:
         (path / "job.json").write_text(json.dumps(settings))
         shutil.copyfile(GUARD_PATH, path / GUARD_PATH.name)
     except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
+        remove_job_dir(path)
         raise
     dummy = Job(notebook=members[0][2], limits=sandbox, name=group.display_name(),
                 backend=first.backend, kernel_name=first.kernel_name, keep=first.keep, trusted=group.trusted,

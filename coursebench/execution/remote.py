@@ -30,7 +30,8 @@ from typing import Any
 from . import backends
 from .errors import ExecutionError, NoSandbox, NotebookInputError, TrustRequired
 from .gpus import GPUSlots, detect_gpus
-from .job import Job, JobDir, job_root, load_notebook, prepare
+from .job import Job, JobDir, load_notebook, prepare
+from .jobdirs import job_root
 from .limits import Limits
 from .result import STATUSES, ExecutionResult
 from .runner import ARTIFACT_LIMIT, deliver, interpret

@@ -189,9 +189,13 @@ def test_bwrap_runs_the_worker_compiled_once(bwrap_backend, tmp_path):
     code = compiled_worker(WORKER_PATH)
     assert code is not None and code.read_bytes()[16:]  # a real .pyc: header + code
     assert code == compiled_worker(WORKER_PATH)
+    other = code.with_name(".worker-0123456789abcdef01234567.cpython-311.pyc")  # an older version's
+    other.write_bytes(b"old")
+    os.utime(other, (1, 1))
     os.chmod(code, 0o666)  # as if another user could have rewritten it: compiled again
     again = compiled_worker(WORKER_PATH)
     assert again == code and not stat.S_IMODE(os.stat(again).st_mode) & 0o022
+    assert not other.exists(), "an older version's compiled worker, unused for long, is removed"
 
     nb = v4.new_notebook()
     nb.cells = [v4.new_code_cell("import os, sys; print(sorted(os.listdir('/opt/coursebench')))")]

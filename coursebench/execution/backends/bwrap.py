@@ -27,7 +27,8 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from ..job import JobDir, job_root
+from ..job import JobDir
+from ..jobdirs import job_root
 from .base import Outcome, register
 from .nvidia import gpu_view
 from .process import ProcessBackend, chown_tree, pick_sandbox_uid, python_for_sandbox, sandbox_env
@@ -225,9 +226,24 @@ def compiled_worker(source: Path) -> Path | None:
         except BaseException:
             os.unlink(tmp)
             raise
+        _prune_compiled(root, keep=target)
         return target
     except (OSError, py_compile.PyCompileError):
         return None
+
+
+def _prune_compiled(root: Path, keep: Path, older_than: float = 3600.0) -> None:
+    """Remove other versions' compiled workers made over an hour ago (a process still
+    running an older coursebench compiles its own again when it next needs it; a sandbox
+    that has one bound keeps it open)."""
+    import time
+
+    for path in root.glob(".worker-*.pyc"):
+        try:
+            if path != keep and time.time() - path.stat().st_mtime > older_than:
+                path.unlink()
+        except OSError:
+            pass
 
 
 @lru_cache(maxsize=8)

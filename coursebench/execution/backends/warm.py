@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ..jobdirs import release, remove_job_dir
 
 if TYPE_CHECKING:
     from ..job import JobDir
@@ -145,6 +144,7 @@ def take(key: tuple | None, job: JobDir) -> Started | None:
             else:
                 os.rename(source, into / entry)
         job.path.rmdir()
+        release(job.path)
         job.path = into
         job.sandbox_uid = spare.jobdir.sandbox_uid
         if job.sandbox_uid is not None:
@@ -167,14 +167,15 @@ def boot(backend: ProcessBackend, key: tuple | None, like: JobDir) -> None:
     when = getattr(_local, "want", None)
     if key is None or when is None or getattr(_local, "spare", None) is not None or not when():
         return
-    from ..job import JobDir, job_root
+    from ..job import JobDir
+    from ..jobdirs import new_job_dir
 
-    path = Path(tempfile.mkdtemp(prefix="warm-", dir=job_root()))
+    path = new_job_dir("warm-")
     (path / "files").mkdir()
     jobdir = JobDir(path=path, job=like.job, limits=like.limits, notebook=None)
     started = backend.launch(jobdir, boot=["--boot", json.dumps(list(key[2]))])
     if not hasattr(started, "proc"):  # an Outcome: it could not start; the next job starts cold
-        shutil.rmtree(path, ignore_errors=True)
+        remove_job_dir(path)
         return
     spare = Spare(key, jobdir, started, backend)  # type: ignore[arg-type]
     _local.spare = spare
@@ -197,7 +198,7 @@ def _discard(spare: Spare) -> None:
         reader.join(2)
     if sandbox.cgroup is not None:
         sandbox.cgroup.destroy()
-    shutil.rmtree(spare.jobdir.path, ignore_errors=True)
+    remove_job_dir(spare.jobdir.path)
 
 
 def drain(threads: Collection[int] | None = None) -> None:
