@@ -48,12 +48,12 @@ def new_job_dir(prefix: str) -> Path:
         _reaped.append(True)
         reap_stale_dirs(root)
     path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
-    hold(path)
+    _hold(path)
     return path
 
 
-def hold(path: Path) -> None:
-    """Take the lock that says ``path`` is in use (a directory made elsewhere, or moved)."""
+def _hold(path: Path) -> None:
+    """Take the lock that says the new directory ``path`` is in use."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
@@ -64,10 +64,7 @@ def hold(path: Path) -> None:
         os.close(fd)
         return
     with _lock:
-        old = _held.pop(str(path), None)
         _held[str(path)] = fd
-    if old is not None:
-        os.close(old)
 
 
 def release(path: Path) -> None:
