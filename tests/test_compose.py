@@ -109,6 +109,13 @@ def test_workers_get_the_sandbox(services) -> None:
     jobs = env["COURSEBENCH_JOB_ROOT"]
     assert (jobs, jobs) in [(src, dst) for src, dst, _ in _mounts(worker)], "job folders at the same path"
     assert int(worker["deploy"]["replicas"]) == 2
+    # docker stop's SIGKILL comes after the worker's own grace (docs/workers.md, Stopping)
+    grace = float(command[command.index("--grace") + 1])
+    period = str(worker["stop_grace_period"])
+    seconds = float(period.rstrip("s")) if period.endswith("s") and period[:-1].replace(".", "").isdigit() else None
+    if seconds is None:  # compose v2 prints a duration in nanoseconds or as "30s"
+        seconds = float(period) / 1e9 if period.isdigit() else float("nan")
+    assert seconds > grace + 5, (period, grace)
 
 
 def test_only_scorers_get_the_engine_and_ports_stay_on_loopback(services) -> None:

@@ -6,7 +6,7 @@ Each notebook of the group reads its own ``data.txt``, looks everywhere it can f
 notebook's data (``files/``, the job directory, ``/tmp``, ``/dev/shm``, ``HOME``) and for
 what the notebook before it left, leaves things behind (files in every writable place, a
 directory it cannot be read back from, a process that keeps running, a planted answer for
-the next notebook's output, SysV IPC objects, a POSIX message queue, keys in the user
+the next notebook's output, lines in the sandbox's identity files, SysV IPC objects, a POSIX message queue, keys in the user
 keyrings), and writes its ``out.txt``.  Every notebook finds only its own
 data, nothing left, and gets its own ``out.txt`` back — under the same name for all.  The
 Docker twin is tests/docker/test_warm_docker.py.
@@ -42,6 +42,9 @@ for place in places:
                 continue
             if "sec" + "ret-" in text and own not in text:
                 found.append(path)
+for path in ("/etc/passwd", "/etc/group"):  # the sandbox's identity files (bound from the host)
+    if "sec" + "ret-" in open(path).read():
+        found.append(path)
 print("SEEN=" + json.dumps({p: sorted(v) for p, v in seen.items()}))
 print("FOUND=" + json.dumps(sorted(set(found))))
 # leave everything behind that could reach the next notebook
@@ -52,6 +55,11 @@ open("locked/inner/leak.txt", "w").write(own)
 os.chmod("locked/inner", 0o000); os.chmod("locked", 0o500)
 subprocess.Popen(["sleep", "600"])
 open(os.path.join("..", f"stash-{k}.txt"), "w").write(own)  # the job directory itself
+for path in ("/etc/passwd", "/etc/group", "../.etc/passwd", "../.etc/group"):
+    try:  # the identity files: bound read-only at /etc, and seen in the job directory
+        open(path, "a").write("stash:x:1:1:" + own + ":/:/bin/sh\n")
+    except OSError:
+        pass
 # what outlives processes in a sandbox's kernel: SysV IPC, POSIX message queues, keyrings
 import ctypes
 libc = ctypes.CDLL(None, use_errno=True)

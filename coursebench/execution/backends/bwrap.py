@@ -6,7 +6,8 @@ Inside the sandbox the notebook sees:
   installation and virtual environment that run the worker, a few harmless ``/etc``
   files, and ``worker.py`` itself;
 * its job directory at ``/job`` (read-write, the only writable place besides a private
-  tmpfs at ``/tmp``, which is also ``HOME``);
+  tmpfs at ``/tmp``, which is also ``HOME``; its ``.etc/``, the sandbox's ``/etc/passwd``
+  and ``/etc/group``, is read-only);
 * its own pid, network (loopback only, so no network), IPC and UTS namespaces;
 * for a GPU job, only its own ``/dev/nvidiaN`` nodes and the NVIDIA control devices
   (:mod:`.nvidia`); a CPU job sees no GPU device;
@@ -151,7 +152,12 @@ class BwrapBackend(ProcessBackend):
         passwd, group = self._identity_files(job)
         args += _parents("/etc/passwd", made) + ["--ro-bind", str(passwd), "/etc/passwd"]
         args += ["--ro-bind", str(group), "/etc/group"]
-        args += ["--bind", str(job.path), JOB_MOUNT, "--chdir", f"{JOB_MOUNT}/files"]
+        args += ["--bind", str(job.path), JOB_MOUNT]
+        # the identity files are bound at /etc read-only, but /job would show them
+        # writable (the same inodes): a run of a separate group could leave a message in
+        # /etc/passwd for the runs after it.  Their folder is bound read-only over itself.
+        args += ["--ro-bind", str(passwd.parent), f"{JOB_MOUNT}/{passwd.parent.name}"]
+        args += ["--chdir", f"{JOB_MOUNT}/files"]
         env = sandbox_env(job, python_bin=str(Path(exe).parent))
         if job.gpu_devices:
             # CUDA numbers the GPUs it can open from 0, as in a container: name them by
