@@ -11,6 +11,7 @@ Compose v2 (``docker compose``) when installed, else Debian 12's ``docker-compos
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -111,11 +112,18 @@ def test_workers_get_the_sandbox(services) -> None:
     assert int(worker["deploy"]["replicas"]) == 2
     # docker stop's SIGKILL comes after the worker's own grace (docs/workers.md, Stopping)
     grace = float(command[command.index("--grace") + 1])
-    period = str(worker["stop_grace_period"])
-    seconds = float(period.rstrip("s")) if period.endswith("s") and period[:-1].replace(".", "").isdigit() else None
-    if seconds is None:  # compose v2 prints a duration in nanoseconds or as "30s"
-        seconds = float(period) / 1e9 if period.isdigit() else float("nan")
-    assert seconds > grace + 5, (period, grace)
+    period = worker["stop_grace_period"]
+    assert _seconds(period) > grace + 5, (period, grace)
+
+
+def _seconds(duration: object) -> float:
+    """A Compose duration ("30s", "1m30s"; or nanoseconds, as a number) in seconds."""
+    if isinstance(duration, int) or str(duration).isdigit():
+        return int(str(duration)) / 1e9
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:([\d.]+)s)?", str(duration))
+    assert parts is not None and any(parts.groups()), f"not a duration: {duration!r}"
+    hours, minutes, seconds = parts.groups()
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0)
 
 
 def test_only_scorers_get_the_engine_and_ports_stay_on_loopback(services) -> None:
