@@ -87,7 +87,8 @@ def _seed(db: str, comps: Path, participants: int, per: int) -> dict[str, str]:
                         message="first", filename="first.csv")
     with svc.db.write() as s:
         firsts = list(s.scalars(select(Submission)))
-        blobs = dict(s.execute(select(Blob.submission_id, Blob.data).where(Blob.kind == "predictions")).all())
+        blobs = {kind: dict(s.execute(select(Blob.submission_id, Blob.data).where(Blob.kind == kind)).all())
+                 for kind in ("predictions", "replicates")}  # the copies share their first's replicates too
         rows, copies = [], []
         for sub in firsts:
             for j in range(per - 1):
@@ -103,7 +104,8 @@ def _seed(db: str, comps: Path, participants: int, per: int) -> dict[str, str]:
         s.execute(insert(Submission), rows)
         new_ids = list(s.scalars(select(Submission.id).where(Submission.id > max(b.id for b in firsts))
                                  .order_by(Submission.id)))
-        s.execute(insert(Blob), [{"submission_id": nid, "kind": "predictions", "data": blobs[src]}
+        s.execute(insert(Blob), [{"submission_id": nid, "kind": kind, "data": stored[src]}
+                                 for kind, stored in blobs.items()
                                  for nid, src in zip(new_ids, copies, strict=True)])
     started = time.perf_counter()
     svc.leaderboard(SLUG)

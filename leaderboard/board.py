@@ -1,6 +1,10 @@
 """Building leaderboards from stored scores: public (best released public score per
 team), private (the team's final selections, else its best public ones), statistical
-ties by paired bootstrap between neighbours, and the shake-up report."""
+ties by paired bootstrap between neighbours, and the shake-up report.
+
+Everything here comes from the database: scores, and the bootstrap replicates the scorer
+stored (:mod:`leaderboard.replicates`) for ties and private intervals — never the hidden
+truth, so the web process that builds boards needs no ``data/private``."""
 
 from __future__ import annotations
 
@@ -8,16 +12,17 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .data import Dataset
+from . import replicates as reps
 from .models import Participant, Submission, Team, TeamMember
-from .scoring import scoring_truth
-from .stats import bootstrap_ci, kendall_tau, paired_bootstrap
+from .spec import CompetitionSpec
+from .stats import kendall_tau
 
 TIE_BOOTSTRAP = 500
 
@@ -79,6 +84,9 @@ class LeaderboardView:
     efficiency: list[Any] | None = None
     """The efficiency track's rows (:class:`leaderboard.efficiency.EfficiencyRow`), ranked by
     the combined score; None for a competition without one."""
+    complete: bool = True
+    """False while some rows' bootstrap replicates are not stored yet (scored before they
+    were): those rows show no tie and no private interval, and caches build it again."""
 
     def row_of(self, team: str) -> LeaderboardRow | None:
         return next((r for r in self.rows if r.team == team), None)
@@ -125,6 +133,10 @@ class BoardCache:
             self._data[key] = value
         return value
 
+    def discard(self, key: tuple) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
@@ -166,9 +178,12 @@ def _best(entry: Entry, key: Callable[[Scored], float]) -> Scored:
     return min(entry.scored, key=lambda sc: (key(sc), sc.created_at, sc.id))
 
 
-def build(ds: Dataset, entries: list[Entry], *, private: bool, cache: BoardCache,
-          load: Callable[[int], np.ndarray], now: dt.datetime, plain: bool = True) -> LeaderboardView:
-    spec = ds.spec
+def build(spec: CompetitionSpec, version: str, entries: list[Entry], *, private: bool, cache: BoardCache,
+          replicates: Callable[[list[int]], dict[int, reps.Replicates]], now: dt.datetime,
+          plain: bool = True) -> LeaderboardView:
+    """The board of ``entries``; ``replicates(ids)`` gives the stored bootstrap
+    replicates of those submissions (one missing — a submission scored before they were
+    stored, until ``compete rescore`` — shows no tie and no private interval)."""
     metric = spec.metric_obj()
     chosen: list[tuple[Entry, Scored]] = []
     for entry in entries:
@@ -188,32 +203,25 @@ def build(ds: Dataset, entries: list[Entry], *, private: bool, cache: BoardCache
         return sc.private if private else sc.public
 
     chosen.sort(key=lambda pair: (metric.sort_key(value(pair[1])), pair[1].created_at, pair[1].id))
-    mask = ~ds.public if private else ds.public
     ids = tuple(sc.id for _, sc in chosen)
-    truth = scoring_truth(ds, ds.truth[mask])
-    n_classes = len(ds.labels) or None
     n_boot = min(spec.bootstrap, TIE_BOOTSTRAP)
 
-    def ties() -> list[bool]:
-        if not plain and not private:
-            return [False] * len(ids)  # the Ladder releases no more than it must
-        preds = [load(i)[mask] for i in ids]
-        flags = [False]
-        for j in range(1, len(ids)):
-            pair = paired_bootstrap(metric, truth, preds[j - 1], preds[j], n_boot=n_boot, seed=ids[j],
-                                    n_classes=n_classes)
-            flags.append(bool(pair.tied))
-        return flags
+    def stats() -> tuple[list[bool], dict[int, tuple[float, float]], bool]:
+        if not (plain or private):
+            return [False] * len(ids), {}, True  # the Ladder releases no more than it must
+        found = replicates(list(ids)) if ids else {}
+        vectors = [found[i].of(private) if i in found else None for i in ids]
+        flags = [False] + [a is not None and b is not None and reps.tied(a, b, n_boot)
+                           for a, b in pairwise(vectors)]
+        cis = {i: reps.interval(v) for i, v in zip(ids, vectors, strict=True) if v is not None} if private else {}
+        return flags, cis, len(found) == len(ids)
 
-    flags = cache.get(("ties", ds.version, private, ids), ties)
-    assert isinstance(flags, list)
-    cis: dict[int, tuple[float, float] | None] = {}
-    if private:
-        def private_cis() -> dict[int, tuple[float, float]]:
-            return {i: bootstrap_ci(metric, truth, load(i)[mask], n_boot=spec.bootstrap, seed=i,
-                                    n_classes=n_classes) for i in ids}
-
-        cis = cache.get(("pci", ds.version, ids), private_cis)  # type: ignore[assignment]
+    key = ("board", version, private, plain, ids)
+    made = cache.get(key, stats)
+    assert isinstance(made, tuple)
+    flags, cis, complete = made
+    if not complete:
+        cache.discard(key)  # some replicates are not stored yet: look again next time
     rows = []
     group = 0
     for rank, ((entry, sc), tied) in enumerate(zip(chosen, flags, strict=False), start=1):
@@ -224,7 +232,7 @@ def build(ds: Dataset, entries: list[Entry], *, private: bool, cache: BoardCache
             score=value(sc), ci=cis.get(sc.id) if private else (sc.ci if plain else None), public_score=sc.public,
             cv_mean=sc.cv_mean, cv_std=sc.cv_std, entries=entry.entries, last_submission=entry.last_submission,
             submitted_at=sc.created_at, tied_with_above=tied, tie_group=group))
-    return LeaderboardView(spec.slug, private, metric.name, metric.direction, rows, now)
+    return LeaderboardView(spec.slug, private, metric.name, metric.direction, rows, now, complete=complete)
 
 
 def shakeup(public: LeaderboardView, private: LeaderboardView) -> ShakeUp:

@@ -209,6 +209,7 @@ def prepare(root: str | Path, spec: CompetitionSpec | None = None) -> DatasetVer
     paths = Paths(root)
     paths.public.mkdir(parents=True, exist_ok=True)
     paths.private.mkdir(parents=True, exist_ok=True)
+    paths.private.chmod(0o700)  # the answers: the owner (scorers, instructors) only, not the web process
     _write_csv(train, paths.public / "train.csv")
     _write_csv(test.drop(columns=[spec.target_column]), paths.public / "test.csv")
     _write_csv(_sample_submission(spec, train, test, labels), paths.public / "sample_submission.csv")
@@ -220,6 +221,8 @@ def prepare(root: str | Path, spec: CompetitionSpec | None = None) -> DatasetVer
     _write_csv(solution, paths.private / "solution.csv")
     _write_csv(pd.DataFrame({spec.id_column: train[spec.id_column].to_numpy(), "fold": folds}),
                paths.private / "folds.csv")
+    for name in PRIVATE_FILES:
+        (paths.private / name).chmod(0o600)
     version = compute_version(root)
     meta = {"sha256": version.sha256, "files": version.files, "seed": spec.seed, "labels": labels,
             "rows": {"train": len(train), "test": len(test), "public": int(public.sum())}}
@@ -243,20 +246,18 @@ def compute_version(root: str | Path) -> DatasetVersion:
     return DatasetVersion(whole.hexdigest(), files)
 
 
-@dataclass
-class Dataset:
-    """A prepared competition, loaded and encoded for scoring."""
+@dataclass(kw_only=True)
+class PublicData:
+    """What the web process needs of a prepared competition: the rules, the dataset
+    version and the test ids in the order predictions are stored (the order of
+    ``test.csv`` and of ``solution.csv``), read from ``data/public`` and
+    ``data/version.json`` only — never from ``data/private``."""
 
     root: Path
     spec: CompetitionSpec
     version: str
     labels: list[str]
-    ids: np.ndarray                      # test ids as strings, solution order
-    truth: np.ndarray                    # codes (classification) or floats
-    public: np.ndarray                   # bool mask
-    train_ids: np.ndarray
-    train_truth: np.ndarray
-    folds: np.ndarray
+    ids: np.ndarray                      # test ids as strings, in test.csv (= solution) order
     meta: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -271,6 +272,18 @@ class Dataset:
     @cached_property
     def id_index(self) -> pd.Index:
         return pd.Index(self.ids)
+
+
+@dataclass(kw_only=True)
+class Dataset(PublicData):
+    """A prepared competition, loaded and encoded for scoring (the hidden truth too:
+    only scorers and instructor tools load it)."""
+
+    truth: np.ndarray                    # codes (classification) or floats
+    public: np.ndarray                   # bool mask
+    train_ids: np.ndarray
+    train_truth: np.ndarray
+    folds: np.ndarray
 
     @cached_property
     def train_id_index(self) -> pd.Index:
@@ -290,21 +303,70 @@ def _encode_truth(values: pd.Series, spec: CompetitionSpec, labels: list[str], w
     return codes.astype(np.int64)
 
 
+def _read_meta(paths: Paths, spec: CompetitionSpec) -> dict[str, Any]:
+    if not paths.version_file.is_file():
+        raise DataError("the competition is not prepared; run `coursebench compete prepare "
+                        f"{spec.slug}`", path=str(paths.root))
+    try:
+        return json.loads(paths.version_file.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read the dataset version: {exc}", path=str(paths.version_file)) from None
+
+
+def _test_ids(paths: Paths, spec: CompetitionSpec) -> np.ndarray:
+    path = paths.public / "test.csv"
+    try:
+        test = pd.read_csv(path, dtype={spec.id_column: str}, usecols=[spec.id_column], keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read the test ids: {exc}", path=str(path)) from None
+    return test[spec.id_column].to_numpy(dtype=object).astype(str)
+
+
+def load_public(root: str | Path, spec: CompetitionSpec | None = None) -> PublicData:
+    """The public view of a prepared competition (:class:`PublicData`): reads
+    ``data/version.json`` and the id column of ``data/public/test.csv``, and checks that
+    file against the digest the version records."""
+    root = Path(root)
+    spec = spec or load_spec(root)
+    paths = Paths(root)
+    meta = _read_meta(paths, spec)
+    expected = (meta.get("files") or {}).get("public/test.csv")
+    test_csv = paths.public / "test.csv"
+    try:
+        digest = hashlib.sha256(test_csv.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise DataError(f"cannot read the test data: {exc}", path=str(test_csv)) from None
+    if expected != digest:
+        raise DataError("test.csv does not match data/version.json; prepare again", path=str(test_csv))
+    return PublicData(root=root, spec=spec, version=meta["sha256"], labels=list(meta.get("labels") or []),
+                      ids=_test_ids(paths, spec), meta=meta)
+
+
 def load_dataset(root: str | Path, spec: CompetitionSpec | None = None) -> Dataset:
     root = Path(root)
     spec = spec or load_spec(root)
     paths = Paths(root)
-    if not paths.version_file.is_file():
-        raise DataError("the competition is not prepared; run `coursebench compete prepare "
-                        f"{spec.slug}`", path=str(root))
-    meta = json.loads(paths.version_file.read_text())
+    meta = _read_meta(paths, spec)
     labels = list(meta.get("labels") or [])
-    solution = pd.read_csv(paths.private / "solution.csv", dtype={spec.id_column: str}, keep_default_na=False)
-    train = pd.read_csv(paths.public / "train.csv", dtype={spec.id_column: str},
-                        usecols=[spec.id_column, spec.target_column])
-    folds = pd.read_csv(paths.private / "folds.csv", dtype={spec.id_column: str})
+    try:
+        solution = pd.read_csv(paths.private / "solution.csv", dtype={spec.id_column: str}, keep_default_na=False)
+        folds = pd.read_csv(paths.private / "folds.csv", dtype={spec.id_column: str})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read the hidden data (scoring needs it; the web process does not): {exc}",
+                        path=str(paths.private)) from None
+    try:
+        train = pd.read_csv(paths.public / "train.csv", dtype={spec.id_column: str},
+                            usecols=[spec.id_column, spec.target_column])
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read the training data: {exc}", path=str(paths.public / "train.csv")) from None
     if not (folds[spec.id_column].to_numpy() == train[spec.id_column].to_numpy()).all():
         raise DataError("folds.csv does not match train.csv; prepare again", path=str(paths.private))
+    ids = solution[spec.id_column].to_numpy(dtype=object).astype(str)
+    test_ids = _test_ids(paths, spec)
+    if len(test_ids) != len(ids) or not (test_ids == ids).all():
+        # the web process aligns uploads by test.csv's order (load_public); scoring by this one
+        raise DataError("solution.csv's ids are not test.csv's, in the same order; prepare again",
+                        path=str(paths.private))
     if spec.is_classification:
         solution[spec.target_column] = solution[spec.target_column].astype(str)
     return Dataset(
@@ -312,7 +374,7 @@ def load_dataset(root: str | Path, spec: CompetitionSpec | None = None) -> Datas
         spec=spec,
         version=meta["sha256"],
         labels=labels,
-        ids=solution[spec.id_column].to_numpy(dtype=object).astype(str),
+        ids=ids,
         truth=_encode_truth(solution[spec.target_column], spec, labels, "solution.csv"),
         public=(solution["Usage"] == "Public").to_numpy(),
         train_ids=train[spec.id_column].to_numpy(dtype=object).astype(str),

@@ -38,6 +38,10 @@ class Metric:
     """Per-row contributions whose mean, passed to ``finish``, is the score (for fast
     bootstraps and paired standard errors); None when the metric does not decompose."""
     finish: Callable[[float], float] = field(default=lambda m: m)
+    resampler: Callable[..., Callable[[np.ndarray], float]] | None = None
+    """For metrics that do not decompose into rows: ``resampler(y_true, y_pred, n_classes)``
+    does the costly part once (AUC: the sort) and returns ``f(counts)``, the metric on the
+    resample that holds row i ``counts[i]`` times — what bootstraps call B times."""
     min_prediction: float | None = None
     """Predictions must be at least this (rmsle: 0)."""
 
@@ -144,6 +148,35 @@ def _binary_auc(y: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
+def _binary_auc_resampler(y: np.ndarray, score: np.ndarray) -> Callable[[np.ndarray], float]:
+    """The Mann-Whitney AUC on a resample given by row counts: sorted once, then O(n) per
+    resample (weighted sums over groups of equal scores; ties count a half)."""
+    order = np.argsort(score, kind="stable")
+    s = score[order]
+    pos = y[order].astype(bool)
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+
+    def auc(counts: np.ndarray) -> float:
+        w = counts[order].astype(float)
+        wp = np.where(pos, w, 0.0)
+        p_g = np.add.reduceat(wp, starts)
+        n_g = np.add.reduceat(w - wp, starts)
+        total_p, total_n = p_g.sum(), n_g.sum()
+        if total_p == 0 or total_n == 0:
+            raise ScoringError("ROC AUC needs both classes among the scored rows")
+        below = np.cumsum(n_g) - n_g
+        return float((p_g * (below + 0.5 * n_g)).sum() / (total_p * total_n))
+
+    return auc
+
+
+def _auc_resampler(y_true, y_pred, n_classes=None) -> Callable[[np.ndarray], float]:
+    if y_pred.ndim == 1:
+        return _binary_auc_resampler(y_true, y_pred)
+    per_class = [_binary_auc_resampler(y_true == k, y_pred[:, k]) for k in range(y_pred.shape[1])]
+    return lambda counts: float(np.mean([auc(counts) for auc in per_class]))
+
+
 def roc_auc(y_true, y_pred, n_classes=None) -> float:
     if y_pred.ndim == 1:
         return _binary_auc(y_true, y_pred)
@@ -231,7 +264,7 @@ register(Metric("accuracy", "max", "label", CLS, accuracy, "fraction of rows lab
 register(Metric("balanced_accuracy", "max", "label", CLS, balanced_accuracy, "mean recall over classes"))
 register(Metric("f1_macro", "max", "label", CLS, f1_macro, "F1 averaged over classes"))
 register(Metric("roc_auc", "max", "proba", CLS, roc_auc,
-                "area under the ROC curve (multiclass: one-vs-rest, macro)"))
+                "area under the ROC curve (multiclass: one-vs-rest, macro)", resampler=_auc_resampler))
 register(Metric("log_loss", "min", "proba", CLS, log_loss,
                 "Kaggle's log loss: clipped to [1e-15, 1-1e-15], rows renormalised",
                 row_values=_logloss_rows))

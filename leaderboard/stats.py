@@ -14,7 +14,7 @@ from .metrics import Metric
 ScoreFn = Callable[[np.ndarray, np.ndarray], float]
 
 
-def _resample_scores(metric: Metric, truth: np.ndarray, preds: Sequence[np.ndarray], n_boot: int,
+def resample_scores(metric: Metric, truth: np.ndarray, preds: Sequence[np.ndarray], n_boot: int,
                      seed: int, n_classes: int | None) -> np.ndarray:
     """``n_boot × len(preds)`` metric values on the same bootstrap resamples of rows."""
     n = len(truth)
@@ -26,6 +26,16 @@ def _resample_scores(metric: Metric, truth: np.ndarray, preds: Sequence[np.ndarr
             idx = rng.integers(0, n, n)
             for j, r in enumerate(rows):
                 out[b, j] = metric.finish(float(r[idx].mean()))
+        return out
+    if metric.resampler is not None:  # the same resamples, as row counts (AUC: no sort per resample)
+        fns = [metric.resampler(truth, p, n_classes) for p in preds]
+        for b in range(n_boot):
+            counts = np.bincount(rng.integers(0, n, n), minlength=n)
+            for j, fn in enumerate(fns):
+                try:
+                    out[b, j] = fn(counts)
+                except Exception:
+                    out[b, j] = np.nan  # a resample with one class only
         return out
     for b in range(n_boot):
         idx = rng.integers(0, n, n)
@@ -42,7 +52,7 @@ def bootstrap_ci(metric: Metric, truth: np.ndarray, pred: np.ndarray, *, n_boot:
                  level: float = 0.95, n_classes: int | None = None) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of the metric over rows."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = _resample_scores(metric, truth, [pred], n_boot, seed, n_classes)[:, 0]
+        values = resample_scores(metric, truth, [pred], n_boot, seed, n_classes)[:, 0]
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return (math.nan, math.nan)
@@ -69,7 +79,7 @@ class Paired:
 def paired_bootstrap(metric: Metric, truth: np.ndarray, a: np.ndarray, b: np.ndarray, *, n_boot: int = 1000,
                      seed: int = 0, level: float = 0.95, n_classes: int | None = None) -> Paired:
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = _resample_scores(metric, truth, [a, b], n_boot, seed, n_classes)
+        values = resample_scores(metric, truth, [a, b], n_boot, seed, n_classes)
         diff = values[:, 0] - values[:, 1]
     diff = diff[np.isfinite(diff)]
     point = metric(truth, a, n_classes=n_classes) - metric(truth, b, n_classes=n_classes)

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .data import Dataset
+from .data import PublicData
 from .errors import Problem, SubmissionInvalid
 from .metrics import Kind
 
@@ -54,7 +54,7 @@ class SubmissionFormat:
     so ids are matched by array indexing instead of string hashing."""
 
     @classmethod
-    def for_dataset(cls, ds: Dataset, ids: np.ndarray | None = None) -> SubmissionFormat:
+    def for_dataset(cls, ds: PublicData, ids: np.ndarray | None = None) -> SubmissionFormat:
         if ids is None:
             cached = ds.cache.get("format")
             if cached is None:
@@ -63,7 +63,7 @@ class SubmissionFormat:
         return cls._make(ds, ids)
 
     @classmethod
-    def _make(cls, ds: Dataset, ids: np.ndarray) -> SubmissionFormat:
+    def _make(cls, ds: PublicData, ids: np.ndarray) -> SubmissionFormat:
         metric = ds.spec.metric_obj()
         expected = pa.array(ids, type=pa.string())
         return cls(

@@ -96,6 +96,8 @@ def test_web_processes_score_nothing_and_get_no_engine(services) -> None:
     assert "DOCKER_HOST" not in _env(web) and "COURSEBENCH_DOCKER_HOST" not in _env(web)
     course = [(src, ro) for src, dst, ro in _mounts(web) if dst == "/course"]
     assert course and all(ro for _, ro in course), "the web service must see the course read-only"
+    # ... as nobody: never the owner of data/private, which `prepare` makes 0700
+    assert str(web.get("user")) == "65534:65534", web.get("user")
 
 
 def test_workers_get_the_sandbox(services) -> None:

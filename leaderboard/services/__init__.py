@@ -8,14 +8,17 @@ registry, ...) explicitly:
 module             resource
 =================  ==========================================================================
 ``participants``   participants and their tokens; authentication
-``competitions``   the competition registry: specs on disk, registered rows, datasets
+``competitions``   the competition registry: specs on disk, registered rows, datasets (the
+                   full one for scorers; the public view, without data/private, for the web)
 ``quotas``         daily limits, reserved in the transaction that stores a submission
 ``submissions``    taking submissions in (validated, stored) and showing them to a viewer
-``lifecycle``      scoring a stored submission: claim → evaluate → finish; the Ladder; rescore
-``standings``      public/private leaderboards, the shake-up, the instructor's export
+``lifecycle``      scoring a stored submission: claim → evaluate → finish; the Ladder
+``rescoring``      stored results derived again: rescore, the replicates of older submissions
+``standings``      public/private leaderboards, the shake-up, the instructor's export (from
+                   the database alone: scores and the scorers' bootstrap replicates)
 ``selection``      final selections and closing a competition
 ``teams``          naming, invitations, mergers, leaving
-``blobs``          how predictions and notebooks are stored
+``blobs``          how predictions, replicates and notebooks are stored
 =================  ==========================================================================
 
 Services return plain dataclasses (``*View``) that carry only what the caller may see,

@@ -10,8 +10,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..db import Database
-from ..errors import NotFound
 from ..models import Blob
+from ..replicates import BLOB as REPLICATES
+from ..replicates import Replicates
 
 
 def to_parquet(values: np.ndarray) -> bytes:
@@ -42,10 +43,17 @@ def put_blob(s: Session, sub_id: int, kind: str, data: bytes) -> None:
         existing.data = data
 
 
-def load_predictions(db: Database, sub_id: int) -> np.ndarray:
-    """The stored test-set predictions of a scored submission."""
+def load_replicates(db: Database, sub_ids: list[int]) -> dict[int, Replicates]:
+    """The stored bootstrap replicates of these submissions, by id, in one read (those
+    without any, or with unreadable ones, are left out)."""
+    out: dict[int, Replicates] = {}
     with db.read() as s:
-        data = s.scalar(select(Blob.data).where(Blob.submission_id == sub_id, Blob.kind == "predictions"))
-    if data is None:
-        raise NotFound("predictions of submission", sub_id)
-    return from_parquet(data)
+        for start in range(0, len(sub_ids), 500):
+            chunk = sub_ids[start:start + 500]
+            for sub_id, data in s.execute(select(Blob.submission_id, Blob.data).where(
+                    Blob.submission_id.in_(chunk), Blob.kind == REPLICATES)):
+                try:
+                    out[sub_id] = Replicates.from_bytes(data)
+                except ValueError:
+                    continue
+    return out

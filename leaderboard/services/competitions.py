@@ -8,12 +8,13 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import Clock
-from ..data import PUBLIC_FILES, Dataset, Paths, compute_version, load_dataset
+from ..data import PUBLIC_FILES, Dataset, Paths, PublicData, compute_version, load_dataset, load_public
 from ..data import prepare as prepare_data
 from ..db import Database
 from ..errors import CompetitionClosed, LeaderboardError, NotFound
@@ -32,6 +33,7 @@ class CompetitionRegistry:
         self.clock = clock
         self.root = Path(root)
         self._datasets: dict[tuple[str, str], Dataset] = {}
+        self._public: dict[tuple[str, str], PublicData] = {}
 
     # -- on disk --------------------------------------------------------------------------
     def spec_of(self, slug: str) -> CompetitionSpec:
@@ -113,20 +115,31 @@ class CompetitionRegistry:
             dataset_version=row.dataset_version, folds=spec.folds)
 
     def dataset(self, slug: str, check: Callable[[Competition, CompetitionSpec], None] | None = None) -> Dataset:
-        """The registered dataset version, loaded once; an error when the files on disk
-        no longer match it.  ``check(row, spec)`` runs first, in the same read (e.g.
-        "is it open?")."""
+        """The registered dataset version with its hidden truth (scorers and instructor
+        tools only), loaded once; an error when the files on disk no longer match it.
+        ``check(row, spec)`` runs first, in the same read (e.g. "is it open?")."""
+        return self._load(self._datasets, load_dataset, slug, check)
+
+    def public_data(self, slug: str,
+                    check: Callable[[Competition, CompetitionSpec], None] | None = None) -> PublicData:
+        """The public view of the registered dataset version (what uploads are validated
+        against), read without ``data/private``: what the web process uses."""
+        return self._load(self._public, load_public, slug, check)
+
+    def _load(self, loaded: dict[tuple[str, str], Any], load: Callable[[Path, CompetitionSpec], Any], slug: str,
+              check: Callable[[Competition, CompetitionSpec], None] | None) -> Any:
         with self.db.read() as s:
             row = self.row(s, slug)
             key, folder, spec = (row.slug, row.dataset_version), Path(row.root), self.spec(row)
             if check is not None:
                 check(row, spec)
-        ds = self._datasets.get(key)
-        if ds is None:
-            ds = load_dataset(folder, spec)
-            if ds.version != key[1]:
+        data = loaded.get(key)
+        if data is None:
+            data = load(folder, spec)
+            if data.version != key[1]:
                 raise LeaderboardError(f"the data of {slug!r} changed on disk since it was registered; "
                                        "run `coursebench compete prepare` (or rescore) again")
-            self._datasets = {k: v for k, v in self._datasets.items() if k[0] != slug}
-            self._datasets[key] = ds
-        return ds
+            for old in [k for k in loaded if k[0] == slug]:
+                del loaded[old]
+            loaded[key] = data
+        return data

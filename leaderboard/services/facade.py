@@ -19,6 +19,7 @@ from .competitions import CompetitionRegistry
 from .lifecycle import ScoringLifecycle
 from .participants import Participants
 from .quotas import Quotas
+from .rescoring import Rescoring
 from .selection import Selection
 from .standings import Standings
 from .submissions import SubmissionStore
@@ -70,6 +71,7 @@ class Service:
         self.scoring = ScoringLifecycle(db, clock, self.registry, self.quotas, boards,
                                         backend=backend, workers=workers, lease=lease, cluster=cluster,
                                         trusted=trusted, keep_warm=keep_warm)
+        self.rescoring = Rescoring(db, clock, self.registry, boards)
         self.submission_store = SubmissionStore(db, clock, self.registry, self.quotas, self.scoring)
         self.standings = Standings(db, clock, self.registry, boards)
         self.selection = Selection(db, clock, self.registry, self.standings, boards)
@@ -107,7 +109,8 @@ class Service:
         self.claim_next = self.scoring.claim_next
         self.renew = self.scoring.renew
         self.evaluate_claimed = self.scoring.evaluate_claimed
-        self.rescore = self.scoring.rescore
+        self.rescore = self.rescoring.rescore
+        self.backfill_replicates = self.rescoring.backfill_replicates
         # boards, final selections, closing
         self.leaderboard = self.standings.leaderboard
         self.shakeup = self.standings.shakeup
@@ -138,7 +141,7 @@ class Service:
 
     def _resources(self) -> tuple[_Clocked, ...]:
         return (self.participants, self.registry, self.quotas, self.submission_store, self.scoring,
-                self.standings, self.selection, self.teams)
+                self.rescoring, self.standings, self.selection, self.teams)
 
     @property
     def competitions_dir(self) -> Path:

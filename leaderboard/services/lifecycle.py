@@ -1,6 +1,6 @@
 """The scoring life cycle of a stored submission: claim (a lease) → evaluate (outside
-any transaction) → finish (one transaction), with retries of infrastructure failures,
-the Ladder, and rescoring after the data changed.
+any transaction) → finish (one transaction), with retries of infrastructure failures and
+the Ladder.  (Scoring stored results again: :mod:`.rescoring`.)
 
 A claim is fenced by its attempt number: claiming increments ``attempts``, and renewing
 the lease, handing the submission back and storing the result all check that the row's
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from coursebench.execution import SlotPool
 
-from .. import notify
+from .. import notify, replicates
 from ..board import BoardCache
 from ..clock import Clock
 from ..data import Dataset
@@ -35,8 +35,8 @@ from ..efficiency_run import score_model_submission
 from ..errors import ScoringError
 from ..kfold import evaluate_notebook
 from ..models import Blob, Competition, Submission
-from ..scoring import cv_score, score, scoring_truth
-from ..stats import bootstrap_ci, ladder_step
+from ..scoring import score, scoring_truth
+from ..stats import ladder_step
 from .blobs import from_parquet, put_blob, to_parquet
 from .competitions import CompetitionRegistry
 from .quotas import Quotas
@@ -261,16 +261,13 @@ class ScoringLifecycle:
                 "versions": outcome.versions, "_preds": outcome.predictions, "_oof": outcome.oof}
 
     def _finish(self, sub_id: int, ds: Dataset, result: dict[str, Any], attempts: int) -> None:
-        spec = ds.spec
-        metric = spec.metric_obj()
         preds = result.pop("_preds", None)
         oof = result.pop("_oof", None)
         efficiency, refund = result.pop("_efficiency", None), result.pop("_refund", False)
-        if preds is not None:
-            truth = scoring_truth(ds, ds.truth[ds.public])
-            low, high = bootstrap_ci(metric, truth, preds[ds.public], n_boot=spec.bootstrap, seed=sub_id,
-                                     n_classes=len(ds.labels) or None)
-            result["public_ci_low"], result["public_ci_high"] = low, high
+        boot = None
+        if preds is not None:  # the web builds ties and private intervals from these (no truth there)
+            boot = replicates.compute(ds, preds)
+            result["public_ci_low"], result["public_ci_high"] = replicates.interval(boot.public)
         with self.db.write() as s:
             sub = s.get(Submission, sub_id)
             assert sub is not None
@@ -291,6 +288,8 @@ class ScoringLifecycle:
                 put_blob(s, sub_id, "efficiency", efficiency)
             if preds is not None:
                 put_blob(s, sub_id, "predictions", to_parquet(preds))
+                assert boot is not None
+                put_blob(s, sub_id, replicates.BLOB, boot.to_bytes())
                 if oof is not None:
                     put_blob(s, sub_id, "oof", to_parquet(oof))
                 self._release_public(s, sub, ds, preds)
@@ -319,43 +318,6 @@ class ScoringLifecycle:
             sub.ladder_best = True
             if best is not None:
                 best.ladder_best = False
-
-    # -- rescoring ------------------------------------------------------------------------
-    def rescore(self, slug: str) -> int:
-        """Instructor: score every completed submission again against the current data
-        (after ``prepare`` changed it), from the stored predictions.  Returns the count."""
-        ds = self.registry.dataset(slug)
-        metric = ds.spec.metric_obj()
-        count = 0
-        with self.db.read() as s:
-            comp = self.registry.row(s, slug)
-            ids = list(s.scalars(select(Submission.id).where(
-                Submission.competition_id == comp.id, Submission.status == "complete").order_by(Submission.id)))
-        for sub_id in ids:
-            with self.db.write() as s:
-                sub = s.get(Submission, sub_id)
-                assert sub is not None
-                blobs = dict(s.execute(select(Blob.kind, Blob.data).where(Blob.submission_id == sub_id)).all())
-                try:
-                    preds = from_parquet(blobs["predictions"])
-                    scores = score(ds, preds)
-                except (ScoringError, KeyError, ValueError, IndexError) as exc:
-                    sub.status, sub.failure_category, sub.error = "failed", "scoring_error", f"rescore: {exc}"
-                    continue
-                sub.public_score, sub.private_score = scores.public, scores.private
-                if ds.spec.release != "ladder":
-                    sub.public_released = scores.public
-                if "oof" in blobs:
-                    cv = cv_score(ds, from_parquet(blobs["oof"]))
-                    sub.cv_mean, sub.cv_std, sub.cv_folds, sub.cv_oof = cv.mean, cv.std, cv.folds, cv.oof
-                low, high = bootstrap_ci(metric, scoring_truth(ds, ds.truth[ds.public]), preds[ds.public],
-                                         n_boot=ds.spec.bootstrap, seed=sub_id, n_classes=len(ds.labels) or None)
-                sub.public_ci_low, sub.public_ci_high = low, high
-                sub.dataset_version = ds.version
-                sub.scored_at = self.clock.now()
-                count += 1
-        self.boards.clear()
-        return count
 
 
 def _host_versions() -> dict[str, str]:

@@ -1,11 +1,11 @@
 """Standings: the public and private leaderboards of a competition, the shake-up between
-them, and the instructor's export of final ranks (built by :mod:`leaderboard.board`)."""
+them, and the instructor's export of final ranks (built by :mod:`leaderboard.board`, from
+the database alone: no dataset is loaded here, so the web process needs no private data)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from sqlalchemy import select
 
 from .. import board, efficiency
@@ -14,8 +14,9 @@ from ..clock import Clock
 from ..db import Database
 from ..errors import CompetitionOpen
 from ..models import Participant, Team, TeamMember
+from ..replicates import Replicates
 from ..views import ParticipantView
-from .blobs import load_predictions
+from .blobs import load_replicates
 from .competitions import CompetitionRegistry
 
 
@@ -41,15 +42,15 @@ class Standings:
                 raise CompetitionOpen(slug, spec.deadline.isoformat())
             entries = board.load_entries(s, comp.id)
             models = efficiency.load_model_scores(s, comp.id, private=private) if spec.efficiency else None
-        ds = self.registry.dataset(slug)
-        view = board.build(ds, entries, private=private, cache=self.boards, load=self._load_preds,
-                           now=self.clock.now(), plain=spec.release == "plain")
+            version = comp.dataset_version
+        view = board.build(spec, version, entries, private=private, cache=self.boards,
+                           replicates=self._replicates, now=self.clock.now(), plain=spec.release == "plain")
         if spec.efficiency is not None and models is not None:  # the efficiency track's ranking and front
             view = efficiency.with_efficiency(view, spec.efficiency, models)
         return view
 
-    def _load_preds(self, sub_id: int) -> np.ndarray:
-        return load_predictions(self.db, sub_id)
+    def _replicates(self, sub_ids: list[int]) -> dict[int, Replicates]:
+        return load_replicates(self.db, sub_ids)
 
     def shakeup(self, slug: str, viewer: ParticipantView | None = None) -> ShakeUp:
         public = self.leaderboard(slug, viewer=viewer)

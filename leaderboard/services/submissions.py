@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..clock import Clock
-from ..data import Dataset
+from ..data import PublicData
 from ..db import Database
 from ..errors import LeaderboardError, NotFound, Problem, SubmissionInvalid
 from ..kfold import CATEGORIES
@@ -45,15 +45,11 @@ class SubmissionStore:
             raise LeaderboardError(f"competition {comp.slug!r} takes {' and '.join(spec.submission_types)} "
                                    f"submissions, not {kind}s")
 
-    def _check_open(self, slug: str, kind: str) -> None:
-        with self.db.read() as s:
-            comp = self.registry.row(s, slug)
-            self.check_open(comp, self.registry.spec(comp), kind)
-
-    def _open_dataset(self, slug: str, kind: str) -> Dataset:
-        """The competition's dataset, once it is checked to be open for ``kind`` — one
-        read (the upload path is hot: a burst of uploads is answered one by one)."""
-        return self.registry.dataset(slug, check=lambda comp, spec: self.check_open(comp, spec, kind))
+    def _open_dataset(self, slug: str, kind: str) -> PublicData:
+        """The public view of the competition's dataset (never its private files), once
+        it is checked to be open for ``kind`` — one read (the upload path is hot: a burst
+        of uploads is answered one by one)."""
+        return self.registry.public_data(slug, check=lambda comp, spec: self.check_open(comp, spec, kind))
 
     def submit_file(self, slug: str, who: ParticipantView, source: str | Path | bytes, *, message: str = "",
                     filename: str | None = None, score_now: bool = True) -> SubmissionView:
@@ -105,8 +101,7 @@ class SubmissionStore:
         sandbox finds fails the submission without counting it."""
         from ..model_files import check_model_file
 
-        self._check_open(slug, "model")
-        eff = self.registry.dataset(slug).spec.efficiency
+        eff = self._open_dataset(slug, "model").spec.efficiency
         assert eff is not None  # the spec requires [efficiency] with model submissions
         name = filename or (Path(source).name if not isinstance(source, bytes) else "model")
         model = check_model_file(source, filename=name, formats=eff.formats, max_bytes=eff.max_model_bytes)

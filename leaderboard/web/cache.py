@@ -211,7 +211,7 @@ class WebCache:
         entry = self._boards.get(key)
         gen = self.generation
         fp = queries.board_fingerprint(self.service.db, slug)
-        if entry and entry.fingerprint == fp:
+        if entry and entry.fingerprint == fp and entry.view.complete:  # (incomplete: replicates to come)
             entry.generation, entry.checked = gen, time.monotonic()
             return entry
         view = self.service.leaderboard(slug, private=private)  # as the server: no viewer limits

@@ -63,6 +63,17 @@ class ScoringLoop:
             self._threads.append(thread)
         self._heart = threading.Thread(target=self._heartbeat, name="scoring-heartbeat", daemon=True)
         self._heart.start()
+        threading.Thread(target=self._backfill, name="scoring-backfill", daemon=True).start()
+
+    def _backfill(self) -> None:
+        """Once per start: the replicates of submissions scored before they were stored."""
+        try:
+            stored = self.service.backfill_replicates(self.slugs)
+        except Exception:
+            log.exception("could not store the bootstrap replicates of earlier submissions")
+            return
+        if stored:
+            log.info("stored the bootstrap replicates of %s earlier submission(s)", stored)
 
     def drain(self) -> int:
         """Score everything claimable now, ``concurrency`` at a time; returns how many

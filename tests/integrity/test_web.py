@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from leaderboard.services import Service
 from leaderboard.web.app import create_app
 from leaderboard.web.config import WebSettings
 from tests.integrity.test_competition import run_competition
@@ -45,3 +46,15 @@ def test_integrity_page_for_instructors_only(tmp_path: Path) -> None:
         header, first = table.text.splitlines()[:2]
         assert header.startswith("rank,a,b,") and "copier" in first and first.endswith("True")
         assert client.get("/admin/c/demo/integrity/nothing.csv").status_code == 404
+    # a web process without the private data (docs/deploy.md) says where the report is made
+    hidden = svc.competitions_dir / "demo" / "data" / "private"
+    hidden.rename(hidden.with_name("elsewhere"))
+    try:
+        bare = Service(svc.db, svc.competitions_dir, migrate=False)
+        with TestClient(create_app(bare, WebSettings(workers=0))) as client:
+            _login(client, teacher)
+            page = client.get("/admin/c/demo/integrity")
+            assert page.status_code == 422 and "coursebench compete integrity demo" in page.text, page.text[:500]
+            assert client.get("/c/demo").status_code == 200  # the rest of the site is served
+    finally:
+        hidden.with_name("elsewhere").rename(hidden)

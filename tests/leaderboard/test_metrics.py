@@ -131,3 +131,27 @@ def test_registry_directions_and_errors():
         get_metric("auc_roc")
     with pytest.raises(ScoringError, match="both classes"):
         get_metric("roc_auc")(np.array([1, 1]), np.array([0.2, 0.4]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 60), st.integers(0, 3), st.sampled_from([None, 3]), st.integers(0, 2**31))
+def test_auc_on_row_counts_is_auc_on_the_resampled_rows(n, decimals, classes, seed):
+    """The bootstrap's fast path (a resample as row counts, sorted once) gives exactly the
+    AUC of the resampled rows themselves — ties, absent classes (NaN) and all."""
+    from dataclasses import replace
+
+    from leaderboard.stats import resample_scores
+
+    metric = get_metric("roc_auc")
+    rng = np.random.default_rng(seed)
+    if classes:
+        y = rng.integers(0, classes, n)
+        p = rng.random((n, classes)).round(decimals)
+        p = (p + 1e-3) / (p + 1e-3).sum(axis=1, keepdims=True)
+    else:
+        y = rng.integers(0, 2, n)
+        p = rng.random(n).round(decimals)  # decimals 0: nearly all tied
+    fast = resample_scores(metric, y, [p, p[::-1].copy()], 30, seed, classes)
+    slow = resample_scores(replace(metric, resampler=None), y, [p, p[::-1].copy()], 30, seed, classes)
+    assert np.array_equal(np.isnan(fast), np.isnan(slow))
+    assert fast[~np.isnan(fast)] == pytest.approx(slow[~np.isnan(slow)], abs=1e-12)

@@ -8,15 +8,21 @@ of state the processes share lives in the database — what these tests check:
 - a score committed by another process (the worker) wakes a waiting upload (201), and
   a waiter that never polls (only NOTIFY can wake it) is woken too;
 - the public board served by the web processes shows a score committed elsewhere;
+- the web processes run where ``data/private`` is an empty folder (bubblewrap binds the
+  host through with an empty tmpfs over it): uploads, every board with its ties and
+  private intervals, the shake-up and the downloads work without the hidden labels;
 - ``--processes 2`` on SQLite and with ``--test-clock`` is refused with a clear message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import io
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -30,6 +36,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import must_have_or_skip
 from tests.leaderboard.conftest import make_competition, postgres_server  # noqa: F401
 from tests.web.conftest import free_port
 
@@ -66,13 +73,26 @@ def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group (bubblewrap and the server under it), SIGKILL after 20 s."""
     if proc.poll() is None:
-        proc.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+
+
+def _without_private(cmd: list[str], comps: Path) -> list[str]:
+    """``cmd`` where every competition's ``data/private`` is an empty folder: bubblewrap
+    binds the host's root through and mounts an empty tmpfs over each."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        must_have_or_skip("bubblewrap", "bwrap is not installed (make sysdeps-test)")
+    masks = [arg for folder in sorted(comps.glob("*/data/private")) for arg in ("--tmpfs", str(folder))]
+    return [str(bwrap), "--dev-bind", "/", "/", *masks, "--", *cmd]
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +119,15 @@ def cluster(postgres_server, tmp_path_factory) -> Iterator[Cluster]:  # noqa: F8
     svc = Service(db, comps)
     svc.prepare(SLUG)
     tokens = {who: svc.add_participant(who) for who in STUDENTS + ["late"]}
+    tokens["prof"] = svc.add_participant("prof", role="instructor")
     # no COURSEBENCH_SECRET_KEY: serve makes the key file once, before the processes start
     env = {k: v for k, v in os.environ.items() if k != "COURSEBENCH_SECRET_KEY"}
     env["COURSEBENCH_CONFIG_DIR"] = str(tmp / "config")
     port = free_port()
-    web = _start([COURSEBENCH, "serve", "--processes", "2", "--workers", "0", "--db", db, "--competitions",
-                  str(comps), "--port", str(port), "--submit-rate", str(RATE), "--log-level", "warning"],
+    # the web processes never see the hidden labels: they serve from the database and data/public
+    web = _start(_without_private([COURSEBENCH, "serve", "--processes", "2", "--workers", "0", "--db", db,
+                                   "--competitions", str(comps), "--port", str(port), "--submit-rate", str(RATE),
+                                   "--log-level", "warning"], comps),
                  env, tmp / "serve.log")
     worker = _start([COURSEBENCH, "worker", "--db", db, "--competitions", str(comps), "--backend", "subprocess",
                      "--trusted-notebooks", "--concurrency", "2", "--poll", "0.2", "--log-level", "warning"],
@@ -214,6 +237,40 @@ def test_a_score_committed_elsewhere_wakes_waiters_and_updates_the_board(cluster
         teams = teams_on_board()
         streak = streak + 1 if any("late" in team for team in teams) else 0
         assert time.monotonic() < deadline, f"the board never showed the new score: {sorted(teams)}"
+
+
+@pytest.mark.postgres
+def test_the_web_processes_serve_every_board_without_the_private_data(cluster: Cluster) -> None:
+    """Their data/private is an empty folder; the ties and private intervals come from the
+    replicates the worker stored with each score."""
+    with cluster.client("prof") as c:
+        for name in ("sample_submission.csv", "test.csv", "train.csv"):
+            r = c.get(f"/api/v1/competitions/{SLUG}/files/{name}")
+            assert r.status_code == 200 and r.content, (name, r.status_code)
+        for i in range(2):  # two of the same predictions: a statistical tie, on every board
+            r = c.post(f"/api/v1/competitions/{SLUG}/submissions?wait=60",
+                       files={"file": ("p.csv", _predictions(cluster.comps, 1234))}, data={"message": f"twin {i}"})
+            assert r.status_code == 201 and r.json()["status"] == "complete", r.text
+        boards = {}
+        for private in ("false", "true"):
+            r = c.get(f"/api/v1/competitions/{SLUG}/leaderboard", params={"private": private})
+            assert r.status_code == 200, r.text
+            boards[private] = r.json()["rows"]
+        shake = c.get(f"/api/v1/competitions/{SLUG}/shakeup")
+        assert shake.status_code == 200, shake.text
+    # the same as a process with the private data builds them
+    for private in (False, True):
+        expected = cluster.service.leaderboard(SLUG, private=private)  # type: ignore[attr-defined]
+        served = boards[str(private).lower()]
+        assert [(r["team"], r["tied_with_above"]) for r in served] == \
+               [(r.team, r.tied_with_above) for r in expected.rows]
+        if private:
+            assert all(r["ci_low"] is not None and r["ci_high"] is not None for r in served)
+            assert [v for r in served for v in (r["ci_low"], r["ci_high"])] == \
+                   pytest.approx([v for r in expected.rows for v in r.ci])
+    # the instructor is on the board once (the better twin); the other students' submissions
+    # are random, so ties between them are whatever the bootstrap says — compared above
+    assert len(shake.json()["rows"]) == len(boards["true"])
 
 
 @pytest.mark.postgres

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from ...errors import NotFound
-from ...integrity import competition_integrity
+from ...errors import DataError, NotFound
+from ...integrity import CompetitionIntegrity, competition_integrity
+from ...services import Service
 from ..deps import PageDep, ServiceDep, require_instructor
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(require_instructor)])
@@ -26,7 +27,7 @@ def integrity_page(slug: str, page: PageDep, svc: ServiceDep) -> Response:
     from coursebench.integrity.html import render_body
 
     comp = svc.competition(slug)
-    result = competition_integrity(svc, slug)
+    result = _integrity(svc, slug)
     body = Markup(render_body(result.report, png(result.report)))  # render_body escapes every value in it
     return page.render("admin/integrity.html", comp=comp, body=body,
                        sections=[s.key for s in result.report.sections])
@@ -34,7 +35,7 @@ def integrity_page(slug: str, page: PageDep, svc: ServiceDep) -> Response:
 
 @router.get("/c/{slug}/integrity/{section}.csv")
 def integrity_csv(slug: str, section: str, svc: ServiceDep) -> Response:
-    report = competition_integrity(svc, slug).report
+    report = _integrity(svc, slug).report
     found = report.section(section)
     if found is None:
         raise NotFound("section of the integrity report", section, [s.key for s in report.sections])
@@ -44,3 +45,14 @@ def integrity_csv(slug: str, section: str, svc: ServiceDep) -> Response:
     writer.writerows(found.rows)
     return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{slug}-integrity-{section}.csv"'})
+
+
+def _integrity(svc: Service, slug: str) -> CompetitionIntegrity:
+    """The report, or a clear refusal where this web process has no private data (the
+    deployment of docs/deploy.md: the report compares predictions with the hidden labels)."""
+    try:
+        return competition_integrity(svc, slug)
+    except DataError as exc:
+        raise DataError(f"the integrity report compares every team's predictions with the hidden labels, which "
+                        f"this web process cannot read ({exc}); run `coursebench compete integrity {slug}` "
+                        "where the course is") from None
