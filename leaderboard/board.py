@@ -182,8 +182,9 @@ def build(spec: CompetitionSpec, version: str, entries: list[Entry], *, private:
           replicates: Callable[[list[int]], dict[int, reps.Replicates]], now: dt.datetime,
           plain: bool = True) -> LeaderboardView:
     """The board of ``entries``; ``replicates(ids)`` gives the stored bootstrap
-    replicates of those submissions (one missing — a submission scored before they were
-    stored, until ``compete rescore`` — shows no tie and no private interval)."""
+    replicates of those submissions on this dataset ``version`` (one missing — scored
+    before they were stored, or on an earlier version until ``compete rescore`` — shows no
+    tie and no private interval)."""
     metric = spec.metric_obj()
     chosen: list[tuple[Entry, Scored]] = []
     for entry in entries:

@@ -188,3 +188,13 @@ class RateLimit(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     hits: Mapped[str] = mapped_column(Text, default="")
     last_hit: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ClockOffset(Base):
+    """The test clock of ``coursebench serve --test-clock`` (leaderboard.web.testclock): how
+    far the server's time is moved from real time, shared by all its web processes."""
+
+    __tablename__ = "test_clock"
+
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    offset_seconds: Mapped[float] = mapped_column(Float, default=0.0)

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..db import Database
-from ..models import Blob
+from ..models import Blob, Submission
 from ..replicates import BLOB as REPLICATES
 from ..replicates import Replicates
 
@@ -43,15 +43,18 @@ def put_blob(s: Session, sub_id: int, kind: str, data: bytes) -> None:
         existing.data = data
 
 
-def load_replicates(db: Database, sub_ids: list[int]) -> dict[int, Replicates]:
-    """The stored bootstrap replicates of these submissions, by id, in one read (those
-    without any, or with unreadable ones, are left out)."""
+def load_replicates(db: Database, sub_ids: list[int], version: str) -> dict[int, Replicates]:
+    """The stored bootstrap replicates of these submissions, by id, in one read.  Left out:
+    those without any, with unreadable ones, and those scored on another dataset version
+    than ``version`` (their resamples are not the current ones; ``compete rescore``)."""
     out: dict[int, Replicates] = {}
     with db.read() as s:
         for start in range(0, len(sub_ids), 500):
             chunk = sub_ids[start:start + 500]
-            for sub_id, data in s.execute(select(Blob.submission_id, Blob.data).where(
-                    Blob.submission_id.in_(chunk), Blob.kind == REPLICATES)):
+            for sub_id, data in s.execute(
+                    select(Blob.submission_id, Blob.data).join(Submission, Submission.id == Blob.submission_id)
+                    .where(Blob.submission_id.in_(chunk), Blob.kind == REPLICATES,
+                           Submission.dataset_version == version)):
                 try:
                     out[sub_id] = Replicates.from_bytes(data)
                 except ValueError:

@@ -14,7 +14,6 @@ from ..clock import Clock
 from ..db import Database
 from ..errors import CompetitionOpen
 from ..models import Participant, Team, TeamMember
-from ..replicates import Replicates
 from ..views import ParticipantView
 from .blobs import load_replicates
 from .competitions import CompetitionRegistry
@@ -44,13 +43,11 @@ class Standings:
             models = efficiency.load_model_scores(s, comp.id, private=private) if spec.efficiency else None
             version = comp.dataset_version
         view = board.build(spec, version, entries, private=private, cache=self.boards,
-                           replicates=self._replicates, now=self.clock.now(), plain=spec.release == "plain")
+                           replicates=lambda ids: load_replicates(self.db, ids, version), now=self.clock.now(),
+                           plain=spec.release == "plain")
         if spec.efficiency is not None and models is not None:  # the efficiency track's ranking and front
             view = efficiency.with_efficiency(view, spec.efficiency, models)
         return view
-
-    def _replicates(self, sub_ids: list[int]) -> dict[int, Replicates]:
-        return load_replicates(self.db, sub_ids)
 
     def shakeup(self, slug: str, viewer: ParticipantView | None = None) -> ShakeUp:
         public = self.leaderboard(slug, viewer=viewer)

@@ -96,6 +96,10 @@ def serve(
     try:
         check_processes(options)
         service = Service(url, folder, backend=backend)  # migrates the database, once
+        if test_clock:  # every process of this server shares the offset, kept in the database
+            from .testclock import MovableClock
+
+            MovableClock(db=service.db).reset()
         count, pending, dialect = len(service.competitions()), len(service.pending()), service.db.dialect
     except LeaderboardError as exc:
         console.print(f"[red]error:[/] {exc}")
@@ -104,7 +108,7 @@ def serve(
     console.print(f"Serving {count} competition(s) from {folder} on http://{host}:{port} "
                   f"({dialect}; {scoring}; {pending} submission(s) waiting to be scored)")
     if test_clock:
-        console.print("[yellow]--test-clock: instructors can move this server's clock[/]")
+        console.print("[yellow]--test-clock: instructors can move this server's clock (it starts at real time)[/]")
     # uvicorn logs each request at level info: below that, skip the access log altogether
     # (it would only be formatted and dropped); uvloop and httptools when installed.
     access_log = log_level.lower() in ("trace", "debug", "info")

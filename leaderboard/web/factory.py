@@ -87,8 +87,6 @@ def check_processes(options: ServeOptions) -> None:
         raise ServeConfigError(
             "--processes N needs PostgreSQL (--db postgresql://user@host/course): with SQLite the "
             "leaderboard is one embedded process (drop --processes, or use --processes 1)")
-    if options.test_clock:
-        raise ServeConfigError("--test-clock moves one process's clock: use it with --processes 1")
 
 
 def settle_heap() -> None:
@@ -115,7 +113,7 @@ def build_app(options: ServeOptions, *, migrate: bool = True) -> FastAPI:
                       migrate=migrate)
     settings = WebSettings(secret_key=secret(Path(options.secret_file) if options.secret_file else None),
                            max_upload_bytes=options.max_upload_bytes, submit_rate=options.submit_rate,
-                           workers=options.workers, test_clock=MovableClock() if options.test_clock else None)
+                           workers=options.workers, test_clock=MovableClock(db=service.db) if options.test_clock else None)
     app = create_app(service, settings)
     # Everything made so far (modules, the app, the service) lives as long as the server,
     # and so does a cached board once built: keep them out of the cyclic garbage

@@ -11,7 +11,8 @@ of state the processes share lives in the database — what these tests check:
 - the web processes run where ``data/private`` is an empty folder (bubblewrap binds the
   host through with an empty tmpfs over it): uploads, every board with its ties and
   private intervals, the shake-up and the downloads work without the hidden labels;
-- ``--processes 2`` on SQLite and with ``--test-clock`` is refused with a clear message.
+- the test clock (``--test-clock``) moved through one process is the time of both;
+- ``--processes 2`` on SQLite is refused with a clear message.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def cluster(postgres_server, tmp_path_factory) -> Iterator[Cluster]:  # noqa: F8
     # the web processes never see the hidden labels: they serve from the database and data/public
     web = _start(_without_private([COURSEBENCH, "serve", "--processes", "2", "--workers", "0", "--db", db,
                                    "--competitions", str(comps), "--port", str(port), "--submit-rate", str(RATE),
-                                   "--log-level", "warning"], comps),
+                                   "--test-clock", "--log-level", "warning"], comps),
                  env, tmp / "serve.log")
     worker = _start([COURSEBENCH, "worker", "--db", db, "--competitions", str(comps), "--backend", "subprocess",
                      "--trusted-notebooks", "--concurrency", "2", "--poll", "0.2", "--log-level", "warning"],
@@ -290,17 +291,42 @@ def test_a_session_cookie_works_in_every_process(cluster: Cluster) -> None:
             assert page.status_code == 200, (page.status_code, page.headers.get("location"))
 
 
-def test_several_processes_need_postgresql_and_no_test_clock(tmp_path) -> None:
+@pytest.mark.postgres
+def test_the_test_clock_is_the_same_in_every_process(cluster: Cluster) -> None:
+    """Moved through one connection (one process), the time of both: the offset is kept in
+    the database.  Past the deadline, then back (the module's other tests want it open)."""
+    def closed_everywhere(expected: bool) -> None:
+        deadline = time.monotonic() + 15
+        streak = 0
+        while streak < 12:  # fresh connections: the kernel hands them to either process
+            with httpx.Client(base_url=cluster.url, timeout=30) as anon:
+                closed = anon.get(f"/api/v1/competitions/{SLUG}").json()["closed"]
+            streak = streak + 1 if closed is expected else 0
+            assert time.monotonic() < deadline, f"a process still says closed={closed}"
+            time.sleep(0.05)
+
+    closed_everywhere(False)
+    with cluster.client("prof") as c:
+        later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31)
+        r = c.post("/api/v1/admin/clock", json={"now": later.isoformat()})
+        assert r.status_code == 200, r.text
+        closed_everywhere(True)
+        with cluster.client("late") as student:
+            r = student.post(f"/api/v1/competitions/{SLUG}/submissions",
+                             files={"file": ("p.csv", _predictions(cluster.comps, 5))}, data={"message": "late"})
+            assert r.status_code == 409 and r.json()["error"] == "competition_closed", r.text
+        r = c.post("/api/v1/admin/clock", json={"now": dt.datetime.now(dt.timezone.utc).isoformat()})
+        assert r.status_code == 200, r.text
+    closed_everywhere(False)
+
+
+def test_several_processes_need_postgresql(tmp_path) -> None:
     comps = tmp_path / "competitions"
     comps.mkdir()
     env = {**os.environ, "COURSEBENCH_CONFIG_DIR": str(tmp_path / "config")}
     done = subprocess.run([COURSEBENCH, "serve", "--processes", "2", "--db", f"sqlite:///{tmp_path / 'x.db'}",
                            "--competitions", str(comps)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "needs PostgreSQL" in done.stderr, done.stderr
-    done = subprocess.run([COURSEBENCH, "serve", "--processes", "2", "--test-clock", "--db",
-                           "postgresql://nobody@127.0.0.1:1/x", "--competitions", str(comps)],
-                          env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode != 0 and "--test-clock" in done.stderr, done.stderr
 
 
 def test_sqlite_one_web_process_hears_a_worker_process(tmp_path) -> None:
