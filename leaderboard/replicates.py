@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .data import Dataset
 from .scoring import scoring_truth
-from .stats import resample_scores
+from .stats import percentile_interval, resample_scores
 
 BLOB = "replicates"
 LEVEL = 0.95
@@ -78,12 +77,7 @@ def compute(ds: Dataset, preds: np.ndarray) -> Replicates:
 
 def interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
     """Percentile bootstrap interval of the finite replicates (NaN, NaN when none is)."""
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return (math.nan, math.nan)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return float(low), float(high)
+    return percentile_interval(values, level)
 
 
 def tied(a: np.ndarray, b: np.ndarray, n_boot: int, level: float = LEVEL) -> bool:

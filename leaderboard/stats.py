@@ -48,17 +48,22 @@ def resample_scores(metric: Metric, truth: np.ndarray, preds: Sequence[np.ndarra
     return out
 
 
-def bootstrap_ci(metric: Metric, truth: np.ndarray, pred: np.ndarray, *, n_boot: int = 1000, seed: int = 0,
-                 level: float = 0.95, n_classes: int | None = None) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the metric over rows."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = resample_scores(metric, truth, [pred], n_boot, seed, n_classes)[:, 0]
+def percentile_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the finite values (NaN, NaN when none is)."""
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return (math.nan, math.nan)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def bootstrap_ci(metric: Metric, truth: np.ndarray, pred: np.ndarray, *, n_boot: int = 1000, seed: int = 0,
+                 level: float = 0.95, n_classes: int | None = None) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of the metric over rows."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = resample_scores(metric, truth, [pred], n_boot, seed, n_classes)[:, 0]
+    return percentile_interval(values, level)
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,8 @@ def paired_bootstrap(metric: Metric, truth: np.ndarray, a: np.ndarray, b: np.nda
     point = metric(truth, a, n_classes=n_classes) - metric(truth, b, n_classes=n_classes)
     if len(diff) == 0:
         return Paired(point, math.nan, math.nan, math.nan)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(diff, [tail, 100 - tail])
-    return Paired(float(point), float(low), float(high), float(np.std(diff, ddof=1)))
+    low, high = percentile_interval(diff, level)
+    return Paired(float(point), low, high, float(np.std(diff, ddof=1)))
 
 
 def paired_standard_error(metric: Metric, truth: np.ndarray, a: np.ndarray, b: np.ndarray, *,
